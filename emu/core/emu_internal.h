@@ -207,4 +207,25 @@ static inline uint64_t emu_mask(unsigned hi, unsigned lo)
     return (hi - lo >= 63 ? ~0ull : ((1ull << (hi - lo + 1)) - 1)) << lo;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Additions (emu core, iommu.c).                                            */
+/*
+ * Create a unit from an explicit ops table (tests use a fake model; a model's
+ * own suite may use it too). emu_iommu_new() is this with the linked model's
+ * ops. Calls ops->init then ops->reset; NULL with errno on failure
+ * (errno = -init's return). emu_iommu_free() calls ops->fini and then
+ * emu_regfile_fini(&iommu->regs), which is idempotent: a model's fini may
+ * call it too, or leave it to the core.
+ *
+ * Tracing done by the core, so models must NOT emit these themselves:
+ *   EMU_TRACE_MMIO_READ / MMIO_WRITE: once per emu_mmio_read/write (the write
+ *     before ops->mmio_write runs, the read after ops->mmio_read returned);
+ *     emu_regfile_read/write do not trace.
+ *   EMU_TRACE_TRANSLATE: once per successfully translated page in emu_dma.
+ *   EMU_TRACE_TABLE_FETCH: by emu_fetch().
+ * Models emit FAULT, AD_UPDATE, INVAL and EVENT.
+ */
+struct emu_iommu *emu_iommu_new_ops(const struct emu_model_ops *ops, const char *profile,
+                                    struct emu_mem *mem);
+
 #endif
