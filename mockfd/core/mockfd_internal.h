@@ -70,19 +70,24 @@ struct mfd_obj_ops {
 
 struct mfd_obj {
     enum mfd_obj_type type;
-    uint32_t id;                  /* 0 until published */
+    /* Reserved by mfd_obj_alloc (so a handler can put it in its response
+     * before publishing, as the kernel does); visible to lookups only once
+     * `published` (mfd_obj_finalize). */
+    uint32_t id;
     /* users: 1 for the ID table, +1 per long-term reference from another
      * object (HWPT -> IOAS, attached device -> HWPT, ...). DESTROY with
      * users > 1 is EBUSY (iommufd.md §3). */
     int users;
     struct mfd_ctx *ctx;
     const struct mfd_obj_ops *ops;
+    bool published;               /* set by mfd_obj_finalize */
 };
 
 /* Allocate a zeroed object of `size` bytes (>= sizeof(struct mfd_obj), obj
  * first member), reserve its ID (lowest free >= 1, shared by all kinds) but
  * leave it invisible to lookups. Publish with mfd_obj_finalize or drop with
- * mfd_obj_abort: a failed command leaves no ID behind. */
+ * mfd_obj_abort: a failed command leaves no ID behind. NULL means -ENOMEM
+ * (allocation failure, fail-nth injection, or the 2^31-1 IDs exhausted). */
 struct mfd_obj *mfd_obj_alloc(struct mfd_ctx *ctx, enum mfd_obj_type type, size_t size,
                               const struct mfd_obj_ops *ops);
 void mfd_obj_finalize(struct mfd_obj *obj);
@@ -129,6 +134,10 @@ struct mfd_ucmd {
     uint32_t user_size;            /* the caller's size word */
     unsigned int cmd;              /* the full ioctl number */
     void *cmd_buf;                 /* kernel copy, op->size bytes */
+    /* Optional (the kernel's ucmd->new_obj, iommufd.md §2 step 7): an object
+     * the handler allocated and left unpublished. The dispatcher publishes it
+     * if the handler returns >= 0 and aborts it otherwise. */
+    struct mfd_obj *new_obj;
 };
 
 /* Copy min(user_size, len) bytes of the kernel struct back (iommufd.md §2
@@ -142,6 +151,68 @@ typedef int (*mfd_ioctl_fn)(struct mfd_ucmd *ucmd);
  * documented errno/ABI differences (docs/oracle.md). Encoded major*100+minor. */
 unsigned mfd_kernel_version(void);
 #define MFD_KERNEL_NEWEST 9999u
+
+/* The iommufd context behind a file, or NULL if f is not an iommufd fd
+ * (the kernel's iommufd_ctx_from_file -> EBADFD for callers). Device binding
+ * keeps the file referenced (mfd_file_get) as the kernel keeps ictx->file. */
+struct mfd_file;
+struct mfd_ctx *mfd_ctx_from_file(struct mfd_file *f);
+
+/* ------------------------------------------------------------------------ */
+/* The process-wide file table (mockfd/core/fdtable.c).                      */
+/*
+ * Every fd the mock hands out (iommufd, VFIO cdev device, fault queue,
+ * vEVENTQ, access fds) is a real, otherwise unused fd (an eventfd) with a
+ * struct mfd_file installed in a table indexed by fd number. Lookups are
+ * O(1) and lock-free (the LD_PRELOAD shim asks mockfd_owns_fd() on every
+ * ioctl/close/read/write of the process). A file is reference counted: the
+ * table holds one reference, every call in flight holds one, so a close()
+ * racing an ioctl on the same fd only drops the table's reference and the
+ * file is released when the ioctl returns (the kernel's fget/fput).
+ */
+struct mfd_file_ops {
+    const char *name;              /* for traces */
+    /* Return the ioctl(2) value (>= 0) or a negative errno. NULL: -ENOTTY
+     * (as the VFS for a file without unlocked_ioctl). */
+    long (*ioctl)(struct mfd_file *f, unsigned int cmd, unsigned long arg);
+    /* read(2)/write(2): bytes or negative errno. NULL: -EINVAL (as the VFS
+     * for a file without read/write). */
+    long (*read)(struct mfd_file *f, void *buf, size_t count);
+    long (*write)(struct mfd_file *f, const void *buf, size_t count);
+    /* Last reference dropped (the fd is already closed): free priv. */
+    void (*release)(struct mfd_file *f);
+};
+
+struct mfd_file {
+    const struct mfd_file_ops *ops;
+    void *priv;
+    int fd;                        /* fd it was installed under */
+    atomic_uint refs;              /* internal: table + calls in flight */
+    struct mfd_file *next_free;    /* internal: recycling pool */
+};
+
+/* A fresh real fd to install a file under (eventfd, close-on-exec), or
+ * -errno. */
+int mfd_file_new_fd(void);
+/* Install a file for fd (obtained from mfd_file_new_fd). A stale entry for
+ * the same number (the user closed the fd behind our back and the kernel
+ * reused the number) is dropped. 0 or -ENOMEM. */
+int mfd_file_install(int fd, const struct mfd_file_ops *ops, void *priv);
+/* Take a reference on the file of fd; NULL if the fd is not ours. */
+struct mfd_file *mfd_file_get(int fd);
+void mfd_file_put(struct mfd_file *f);
+/* Remove fd from the table, close the real fd and drop the table's
+ * reference (release runs now or when the last call in flight returns).
+ * 0 or -EBADF. */
+int mfd_file_uninstall(int fd);
+bool mfd_file_owned(int fd);
+
+/* ------------------------------------------------------------------------ */
+/* uaccess setup (uaccess.c). Installs the SIGSEGV/SIGBUS handler once;
+ * called by mockfd_open() and lazily by the copy routines. Returns the mode
+ * in use. */
+enum mfd_uaccess_mode { MFD_UACCESS_UNSET, MFD_UACCESS_SIGNAL, MFD_UACCESS_SYSCALL };
+enum mfd_uaccess_mode mfd_uaccess_init(void);
 
 /* ------------------------------------------------------------------------ */
 /* Fault-injection point (iommu-sim --fail-nth). Returns true when this call

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Process-wide table of the fds the mock hands out (see mockfd_internal.h,
+ * "The process-wide file table").
+ *
+ * Layout: a three-level radix tree indexed by the fd number (11+10+10 bits
+ * cover every non-negative int). Interior nodes are created on demand under
+ * a mutex and never freed, so a lookup is three acquire loads with no lock;
+ * the LD_PRELOAD shim calls mockfd_owns_fd() on every ioctl/close of the
+ * process, most of which are not ours.
+ *
+ * Lifetime: a struct mfd_file is type-stable (recycled through a pool, never
+ * returned to malloc), so a lookup racing a close may safely touch a file
+ * that has just been released: it takes a reference only if the count is not
+ * zero and then re-checks that the slot still holds the same file (the
+ * kernel's SLAB_TYPESAFE_BY_RCU pattern for struct file).
+ */
+#include "mockfd_internal.h"
+
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define L3_BITS 10
+#define L2_BITS 10
+#define L1_BITS 11                  /* 31 bits: every fd number */
+#define L3_SIZE (1u << L3_BITS)
+#define L2_SIZE (1u << L2_BITS)
+#define L1_SIZE (1u << L1_BITS)
+
+typedef _Atomic(struct mfd_file *) slot_t;
+struct leaf { slot_t s[L3_SIZE]; };
+struct mid { _Atomic(struct leaf *) l[L2_SIZE]; };
+
+static _Atomic(struct mid *) top[L1_SIZE];
+static pthread_mutex_t grow_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mfd_file *pool;
+
+static slot_t *find_slot(int fd)
+{
+    unsigned u = (unsigned)fd;
+    struct mid *m;
+    struct leaf *l;
+
+    if (fd < 0)
+        return NULL;
+    m = atomic_load_explicit(&top[u >> (L2_BITS + L3_BITS)], memory_order_acquire);
+    if (!m)
+        return NULL;
+    l = atomic_load_explicit(&m->l[(u >> L3_BITS) & (L2_SIZE - 1)], memory_order_acquire);
+    if (!l)
+        return NULL;
+    return &l->s[u & (L3_SIZE - 1)];
+}
+
+static slot_t *make_slot(int fd)
+{
+    unsigned u = (unsigned)fd;
+    slot_t *s = find_slot(fd);
+    struct mid *m;
+    struct leaf *l;
+
+    if (s || fd < 0)
+        return s;
+    pthread_mutex_lock(&grow_lock);
+    m = atomic_load_explicit(&top[u >> (L2_BITS + L3_BITS)], memory_order_acquire);
+    if (!m) {
+        m = calloc(1, sizeof(*m));
+        if (!m)
+            goto out;
+        atomic_store_explicit(&top[u >> (L2_BITS + L3_BITS)], m, memory_order_release);
+    }
+    l = atomic_load_explicit(&m->l[(u >> L3_BITS) & (L2_SIZE - 1)], memory_order_acquire);
+    if (!l) {
+        l = calloc(1, sizeof(*l));
+        if (!l)
+            goto out;
+        atomic_store_explicit(&m->l[(u >> L3_BITS) & (L2_SIZE - 1)], l, memory_order_release);
+    }
+    s = &l->s[u & (L3_SIZE - 1)];
+out:
+    pthread_mutex_unlock(&grow_lock);
+    return s;
+}
+
+static struct mfd_file *file_alloc(void)
+{
+    struct mfd_file *f;
+
+    pthread_mutex_lock(&pool_lock);
+    f = pool;
+    if (f)
+        pool = f->next_free;
+    pthread_mutex_unlock(&pool_lock);
+    if (!f) {
+        f = calloc(1, sizeof(*f));
+        if (!f)
+            return NULL;
+        atomic_init(&f->refs, 0);
+    }
+    return f;
+}
+
+static void file_free(struct mfd_file *f)
+{
+    pthread_mutex_lock(&pool_lock);
+    f->next_free = pool;
+    pool = f;
+    pthread_mutex_unlock(&pool_lock);
+}
+
+int mfd_file_new_fd(void)
+{
+    int fd = eventfd(0, EFD_CLOEXEC);
+
+    return fd < 0 ? -errno : fd;
+}
+
+int mfd_file_install(int fd, const struct mfd_file_ops *ops, void *priv)
+{
+    struct mfd_file *f, *old;
+    slot_t *s;
+
+    if (fd < 0)
+        return -EBADF;
+    s = make_slot(fd);
+    if (!s)
+        return -ENOMEM;
+    f = file_alloc();
+    if (!f)
+        return -ENOMEM;
+    /* Fields first, then the count (release), then publication: a racing
+     * mfd_file_get either sees refs == 0 (and backs off) or a complete file. */
+    f->ops = ops;
+    f->priv = priv;
+    f->fd = fd;
+    f->next_free = NULL;
+    atomic_store_explicit(&f->refs, 1, memory_order_release);
+    old = atomic_exchange_explicit(s, f, memory_order_acq_rel);
+    if (old)
+        mfd_file_put(old);          /* stale: closed behind our back */
+    return 0;
+}
+
+struct mfd_file *mfd_file_get(int fd)
+{
+    slot_t *s = find_slot(fd);
+    struct mfd_file *f;
+
+    if (!s)
+        return NULL;
+    for (;;) {
+        unsigned r;
+
+        f = atomic_load_explicit(s, memory_order_acquire);
+        if (!f)
+            return NULL;
+        r = atomic_load_explicit(&f->refs, memory_order_relaxed);
+        do {
+            if (r == 0)
+                break;
+        } while (!atomic_compare_exchange_weak_explicit(&f->refs, &r, r + 1,
+                                                        memory_order_acquire,
+                                                        memory_order_relaxed));
+        if (r == 0)
+            continue;               /* released under us: reload the slot */
+        if (atomic_load_explicit(s, memory_order_acquire) == f)
+            return f;
+        mfd_file_put(f);            /* recycled for another fd: retry */
+    }
+}
+
+void mfd_file_put(struct mfd_file *f)
+{
+    if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    if (f->ops && f->ops->release)
+        f->ops->release(f);
+    f->ops = NULL;
+    f->priv = NULL;
+    file_free(f);
+}
+
+int mfd_file_uninstall(int fd)
+{
+    slot_t *s = find_slot(fd);
+    struct mfd_file *f;
+
+    if (!s)
+        return -EBADF;
+    /* Only one closer wins the exchange; the slot is empty before the real
+     * fd is closed, so a new open that reuses the number installs cleanly. */
+    f = atomic_exchange_explicit(s, NULL, memory_order_acq_rel);
+    if (!f)
+        return -EBADF;
+    close(fd);
+    mfd_file_put(f);
+    return 0;
+}
+
+bool mfd_file_owned(int fd)
+{
+    slot_t *s = find_slot(fd);
+
+    return s && atomic_load_explicit(s, memory_order_acquire) != NULL;
+}
+
+/* ---- the public entry points shared by every fd kind --------------------- */
+
+bool mockfd_owns_fd(int fd)
+{
+    return mfd_file_owned(fd);
+}
+
+static int ret_errno(long rc)
+{
+    if (rc < 0) {
+        errno = (int)-rc;
+        return -1;
+    }
+    return (int)rc;
+}
+
+int mockfd_ioctl(int fd, unsigned long request, void *arg)
+{
+    struct mfd_file *f = mfd_file_get(fd);
+    long rc;
+
+    if (!f)
+        return ret_errno(-EBADF);
+    /* sys_ioctl() takes an unsigned int cmd: the upper bits are dropped. */
+    rc = f->ops->ioctl ? f->ops->ioctl(f, (unsigned int)request, (unsigned long)(uintptr_t)arg)
+                       : -ENOTTY;
+    mfd_file_put(f);
+    return ret_errno(rc);
+}
+
+int mockfd_close(int fd)
+{
+    return ret_errno(mfd_file_uninstall(fd));
+}
+
+long mockfd_read(int fd, void *buf, size_t count)
+{
+    struct mfd_file *f = mfd_file_get(fd);
+    long rc;
+
+    if (!f) {
+        errno = EBADF;
+        return -1;
+    }
+    rc = f->ops->read ? f->ops->read(f, buf, count) : -EINVAL;
+    mfd_file_put(f);
+    if (rc < 0) {
+        errno = (int)-rc;
+        return -1;
+    }
+    return rc;
+}
+
+long mockfd_write(int fd, const void *buf, size_t count)
+{
+    struct mfd_file *f = mfd_file_get(fd);
+    long rc;
+
+    if (!f) {
+        errno = EBADF;
+        return -1;
+    }
+    rc = f->ops->write ? f->ops->write(f, buf, count) : -EINVAL;
+    mfd_file_put(f);
+    if (rc < 0) {
+        errno = (int)-rc;
+        return -1;
+    }
+    return rc;
+}
