@@ -7,14 +7,18 @@
  * errata flag).
  *
  * Names are the kernel's, so that programs written for Linux compile
- * unchanged against -Iuapi. The include guard is the kernel's too: a later
- * #include of the system's (older) header becomes a no-op instead of a clash.
+ * unchanged against -Iuapi. The include guard is the kernel's too, so that a
+ * later #include of the system's (older) header becomes a no-op instead of a
+ * clash: _UAPI_IOMMUFD_H in the kernel source, _IOMMUFD_H in the copy that
+ * "make headers_install" puts in /usr/include (it strips "_UAPI"). We define
+ * and honour both.
  *
  * Every struct is followed by compile-time checks of its size and of every
  * field offset; these ARE the ABI (iommufd.md §1.3).
  */
-#ifndef _UAPI_IOMMUFD_H
+#if !defined(_UAPI_IOMMUFD_H) && !defined(_IOMMUFD_H)
 #define _UAPI_IOMMUFD_H
+#define _IOMMUFD_H
 
 #include <linux/ioctl.h>
 #include <linux/types.h>
@@ -754,4 +758,4 @@ __IOMMUFD_OFF(iommu_hw_queue_alloc, out_hw_queue_id, 20);
 __IOMMUFD_OFF(iommu_hw_queue_alloc, nesting_parent_iova, 24);
 __IOMMUFD_OFF(iommu_hw_queue_alloc, length, 32);
 
-#endif /* _UAPI_IOMMUFD_H */
+#endif /* _UAPI_IOMMUFD_H, _IOMMUFD_H */

@@ -10,12 +10,14 @@
  *   - VFIO_DEVICE_GET_INFO basics.
  * Group, region, IRQ and migration ioctls are deliberately absent.
  *
- * The include guard is the kernel's (_UAPIVFIO_H): uapi/ comes first on the
- * include path, and a later #include of the system header is then a no-op
- * instead of a redefinition clash.
+ * Include guards: uapi/ comes first on the include path, and a later #include
+ * of the system header must be a no-op instead of a redefinition clash. The
+ * kernel source uses _UAPIVFIO_H, but "make headers_install" rewrites it, so
+ * the copy in /usr/include guards with VFIO_H: we define (and honour) both.
  */
-#ifndef _UAPIVFIO_H
+#if !defined(_UAPIVFIO_H) && !defined(VFIO_H)
 #define _UAPIVFIO_H
+#define VFIO_H
 
 #include <linux/ioctl.h>
 #include <linux/types.h>
@@ -280,4 +282,4 @@ __VFIO_OFF(vfio_iommu_type1_dma_unmap, data, 24);
 /* Dirty page logging on the container: iommufd compat answers ENOTTY. */
 #define VFIO_IOMMU_DIRTY_PAGES _IO(VFIO_TYPE, VFIO_BASE + 17)
 
-#endif /* _UAPIVFIO_H */
+#endif /* _UAPIVFIO_H, VFIO_H */
