@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * iopt_pages: the memory behind an area, and its pinning (the kernel's
+ * drivers/iommu/iommufd/pages.c, much reduced).
+ *
+ * The kernel pins user pages (pin_user_pages FOLL_LONGTERM, + FOLL_WRITE for
+ * writable pages) only when something needs the PFNs: a domain or an access
+ * (iommufd.md §4.5 "Pinning"). Pinning fails with EFAULT when a page is not
+ * mapped, or not readable, or not writable for a write pin. A userspace mock
+ * cannot pin, so it checks the same conditions against /proc/self/maps (never
+ * by touching the memory) and keeps pin counts itself: per iopt_pages per page
+ * (pins are taken once per iopt_pages however many domains use it), plus a
+ * process-wide count per page that the selftest's MD_CHECK_REFS reads.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "io_pagetable.h"
+
+#define TMPFS_MAGIC_ID     0x01021994u  /* shmem / memfd */
+#define HUGETLBFS_MAGIC_ID 0x958458f6u
+
+void *iopt_zalloc(size_t size)
+{
+    if (mfd_should_fail())
+        return NULL;
+    return calloc(1, size);
+}
+
+/* ---- process-wide pin counts -------------------------------------------- */
+
+struct pin_ent {
+    uint64_t pfn;
+    uint64_t count;
+    struct pin_ent *next;
+};
+
+#define PIN_BUCKETS (1u << 16)
+static struct pin_ent *pin_tab[PIN_BUCKETS];
+static pthread_mutex_t pin_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned pin_hash(uint64_t pfn)
+{
+    return (unsigned)((pfn * 0x9e3779b97f4a7c15ull) >> 48) & (PIN_BUCKETS - 1);
+}
+
+/* Caller holds pin_lock. */
+static int pin_inc(uint64_t pfn)
+{
+    struct pin_ent **pp = &pin_tab[pin_hash(pfn)], *e;
+
+    for (e = *pp; e; e = e->next) {
+        if (e->pfn == pfn) {
+            e->count++;
+            return 0;
+        }
+    }
+    e = iopt_zalloc(sizeof(*e));
+    if (!e)
+        return -ENOMEM;
+    e->pfn = pfn;
+    e->count = 1;
+    e->next = *pp;
+    *pp = e;
+    return 0;
+}
+
+static void pin_dec(uint64_t pfn)
+{
+    struct pin_ent **pp = &pin_tab[pin_hash(pfn)], *e;
+
+    for (; (e = *pp); pp = &e->next) {
+        if (e->pfn == pfn) {
+            if (--e->count == 0) {
+                *pp = e->next;
+                free(e);
+            }
+            return;
+        }
+    }
+}
+
+int mfd_pages_refs(uint64_t uva)
+{
+    uint64_t pfn = uva / MFD_PAGE_SIZE;
+    struct pin_ent *e;
+    int n = 0;
+
+    pthread_mutex_lock(&pin_lock);
+    for (e = pin_tab[pin_hash(pfn)]; e; e = e->next) {
+        if (e->pfn == pfn) {
+            n = (int)e->count;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&pin_lock);
+    return n;
+}
+
+/* ---- memory probe via /proc/self/maps ------------------------------------ */
+
+static char *read_maps(void)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    int fd;
+
+    if (!buf)
+        return NULL;
+    fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        free(buf);
+        return NULL;
+    }
+    for (;;) {
+        ssize_t r;
+
+        if (len + 1 >= cap) {
+            char *nb = realloc(buf, cap * 2);
+
+            if (!nb) {
+                free(buf);
+                close(fd);
+                return NULL;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        r = read(fd, buf + len, cap - len - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    buf[len] = 0;
+    return buf;
+}
+
+/*
+ * GUP semantics (mm/gup.c check_vma_flags): a VMA without VM_READ fails a
+ * read pin, without VM_WRITE a write pin (EFAULT); VM_IO/VM_PFNMAP special
+ * mappings ([vvar], [vsyscall]) cannot be pinned either. A hole fails.
+ */
+static bool range_ok_in(const char *maps, uint64_t uva, uint64_t len, bool write)
+{
+    uint64_t cur = uva, last = uva + len - 1;
+    const char *l = maps;
+
+    while (*l) {
+        char *end;
+        uint64_t vs = strtoull(l, &end, 16), ve;
+        const char *perm, *nl = strchr(l, '\n');
+
+        if (*end != '-')
+            break;
+        ve = strtoull(end + 1, &end, 16);
+        perm = end + 1;
+        if (ve > cur && vs <= cur) {
+            bool special = nl ? (memmem(l, (size_t)(nl - l), "[vvar", 5) ||
+                                 memmem(l, (size_t)(nl - l), "[vsyscall]", 10))
+                              : (strstr(l, "[vvar") || strstr(l, "[vsyscall]"));
+
+            if (perm[0] != 'r' || (write && perm[1] != 'w') || special)
+                return false;
+            if (ve - 1 >= last)
+                return true;
+            cur = ve;
+        } else if (vs > cur) {
+            return false;
+        }
+        if (!nl)
+            break;
+        l = nl + 1;
+    }
+    return false;
+}
+
+bool mfd_user_range_ok(uint64_t uva, uint64_t len, bool write)
+{
+    char *maps;
+    bool ok;
+
+    if (!len || uva + len - 1 < uva)
+        return false;
+    maps = read_maps();
+    if (!maps)
+        return false;
+    ok = range_ok_in(maps, uva, len, write);
+    free(maps);
+    return ok;
+}
+
+/* ---- iopt_pages ---------------------------------------------------------------- */
+
+static struct iopt_pages *alloc_pages(uint64_t start_byte, uint64_t length, bool writable,
+                                      int *err)
+{
+    struct iopt_pages *p;
+
+    /* pages.c iopt_alloc_pages: keeps DIV_ROUND_UP from overflowing. */
+    if (length > UINT64_MAX - MFD_PAGE_SIZE || length == 0) {
+        *err = -EINVAL;
+        return NULL;
+    }
+    p = iopt_zalloc(sizeof(*p));
+    if (!p) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    p->refs = 1;
+    p->writable = writable;
+    p->npages = (length + start_byte + MFD_PAGE_SIZE - 1) / MFD_PAGE_SIZE;
+    return p;
+}
+
+struct iopt_pages *iopt_alloc_user_pages(uint64_t uptr, uint64_t length, bool writable,
+                                         int *err)
+{
+    uint64_t down = uptr & ~(MFD_PAGE_SIZE - 1);
+    struct iopt_pages *p;
+
+    /* pages.c iopt_alloc_user_pages: overflow of uptr + length first. */
+    if (uptr + length < uptr) {
+        *err = -EOVERFLOW;
+        return NULL;
+    }
+    p = alloc_pages(uptr - down, length, writable, err);
+    if (!p)
+        return NULL;
+    p->type = IOPT_ADDRESS_USER;
+    p->uptr = down;
+    return p;
+}
+
+/*
+ * MAP_FILE (iommufd.md §4.5 step 5): a memfd/shmem or hugetlbfs file. The
+ * mock maps the file range privately-shared into its own address space so
+ * the identity "physical address" of each page is a host VA (domain.h).
+ */
+struct iopt_pages *iopt_alloc_file_pages(int fd, uint64_t start, uint64_t length,
+                                         bool writable, int *err)
+{
+    uint64_t down = start & ~(MFD_PAGE_SIZE - 1), map_len;
+    struct iopt_pages *p;
+    struct statfs sfs;
+    struct stat st;
+    int fl;
+    void *m;
+
+    fl = fcntl(fd, F_GETFL);
+    if (fl < 0) {
+        *err = -EBADF;
+        return NULL;
+    }
+    if (fstatfs(fd, &sfs) || ((uint32_t)sfs.f_type != TMPFS_MAGIC_ID &&
+                              (uint32_t)sfs.f_type != HUGETLBFS_MAGIC_ID) ||
+        fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        *err = -EINVAL;
+        return NULL;
+    }
+    if (!length || start + length < start || start + length > (uint64_t)st.st_size) {
+        *err = -EINVAL;
+        return NULL;
+    }
+    /* A writable mapping of a file not opened for writing: EPERM, as the
+     * FMODE_WRITE check of newer kernels (iommufd.md §9 last row). */
+    if (writable && (fl & O_ACCMODE) == O_RDONLY) {
+        *err = -EPERM;
+        return NULL;
+    }
+    p = alloc_pages(start - down, length, writable, err);
+    if (!p)
+        return NULL;
+    map_len = p->npages * MFD_PAGE_SIZE;
+    m = mmap(NULL, map_len, PROT_READ | ((fl & O_ACCMODE) != O_RDONLY ? PROT_WRITE : 0),
+             MAP_SHARED, fd, (off_t)down);
+    if (m == MAP_FAILED) {
+        free(p);
+        *err = errno == ENOMEM ? -ENOMEM : -EINVAL;
+        return NULL;
+    }
+    p->type = IOPT_ADDRESS_FILE;
+    p->file_map = m;
+    p->file_map_len = map_len;
+    p->file_start = down;
+    p->uptr = (uint64_t)(uintptr_t)m;
+    return p;
+}
+
+void iopt_put_pages(struct iopt_pages *p)
+{
+    if (!p || --p->refs > 0)
+        return;
+    if (p->npinned && p->pin_users) {
+        /* Every area unpins before it drops its reference; this is only a
+         * safety net so that no pin ever outlives its pages. */
+        pthread_mutex_lock(&pin_lock);
+        for (uint64_t i = 0; i < p->npages; i++)
+            if (p->pin_users[i])
+                pin_dec(p->uptr / MFD_PAGE_SIZE + i);
+        pthread_mutex_unlock(&pin_lock);
+    }
+    free(p->pin_users);
+    if (p->file_map)
+        munmap(p->file_map, p->file_map_len);
+    free(p);
+}
+
+int iopt_pages_pin(struct iopt_pages *p, uint64_t first, uint64_t last)
+{
+    char *maps = NULL;
+    uint64_t i;
+    int rc = 0;
+
+    if (last >= p->npages || first > last)
+        return -EINVAL;
+    if (!p->pin_users) {
+        p->pin_users = iopt_zalloc(p->npages * sizeof(*p->pin_users));
+        if (!p->pin_users)
+            return -ENOMEM;
+    }
+    /* Probe the not-yet-pinned runs; already pinned pages stay valid even if
+     * the user unmapped them meanwhile, as with real long-term pins. */
+    if (p->type == IOPT_ADDRESS_USER) {
+        for (i = first; i <= last; i++) {
+            uint64_t j;
+
+            if (p->pin_users[i])
+                continue;
+            for (j = i; j < last && !p->pin_users[j + 1]; j++)
+                ;
+            if (!maps) {
+                maps = read_maps();
+                if (!maps)
+                    return -ENOMEM;
+            }
+            if (!range_ok_in(maps, p->uptr + i * MFD_PAGE_SIZE,
+                             (j - i + 1) * MFD_PAGE_SIZE, p->writable)) {
+                free(maps);
+                return -EFAULT;
+            }
+            i = j;
+        }
+        free(maps);
+    }
+    pthread_mutex_lock(&pin_lock);
+    for (i = first; i <= last; i++) {
+        if (p->pin_users[i] == 0) {
+            rc = pin_inc(p->uptr / MFD_PAGE_SIZE + i);
+            if (rc)
+                break;
+            p->npinned++;
+        }
+        p->pin_users[i]++;
+    }
+    if (rc) {
+        /* Undo [first, i). */
+        while (i-- > first) {
+            if (--p->pin_users[i] == 0) {
+                pin_dec(p->uptr / MFD_PAGE_SIZE + i);
+                p->npinned--;
+            }
+        }
+    }
+    pthread_mutex_unlock(&pin_lock);
+    return rc;
+}
+
+void iopt_pages_unpin(struct iopt_pages *p, uint64_t first, uint64_t last)
+{
+    if (!p->pin_users || last >= p->npages)
+        return;
+    pthread_mutex_lock(&pin_lock);
+    for (uint64_t i = first; i <= last; i++) {
+        if (p->pin_users[i] && --p->pin_users[i] == 0) {
+            pin_dec(p->uptr / MFD_PAGE_SIZE + i);
+            p->npinned--;
+        }
+    }
+    pthread_mutex_unlock(&pin_lock);
+}
