@@ -88,8 +88,8 @@ static int fake_translate(struct emu_iommu *iommu, uint32_t rid, uint32_t pasid,
         *x = (struct emu_xlate){ iova + FAKE_OUT_BASE, 12, EMU_PERM_R | EMU_PERM_W };
         return 0;
     }
-    if (iova < 0x20000) {
-        *x = (struct emu_xlate){ iova + FAKE_OUT_BASE, 21, EMU_PERM_R | EMU_PERM_W };
+    if (iova >= FAKE_BIG_IOVA && iova < FAKE_BIG_IOVA + 0x200000) {
+        *x = (struct emu_xlate){ iova - FAKE_BIG_IOVA + FAKE_BIG_OUT, 21, EMU_PERM_R | EMU_PERM_W };
         return 0;
     }
     *fault = (struct emu_fault){ iova, rid, pasid, FAKE_FAULT_REASON, write };

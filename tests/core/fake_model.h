@@ -12,12 +12,15 @@
  *                   write hook
  *  0x14..0x1F hole
  * Translation: iova < 0x10000 -> iova + FAKE_OUT_BASE, 4K pages, RW;
- *   [0x10000, 0x20000) -> iova + FAKE_OUT_BASE reported as a 2M page (shift
- *   21), so one chunk can run past the end of guest memory; anything else
- *   faults with reason FAKE_FAULT_REASON: -EPERM (read) / -EACCES (write). */
+ *   [FAKE_BIG_IOVA, +2M) -> FAKE_BIG_OUT + (iova - FAKE_BIG_IOVA) as one 2M
+ *   page (shift 21), so one chunk can run past the end of guest memory;
+ *   anything else faults with reason FAKE_FAULT_REASON: -EPERM (read) /
+ *   -EACCES (write). */
 #define FAKE_SIZE 0x20
 #define FAKE_OUT_BASE 0x100000ull
 #define FAKE_FAULT_REASON 0x42
+#define FAKE_BIG_IOVA 0x200000ull
+#define FAKE_BIG_OUT (FAKE_OUT_BASE + 0x10000)
 
 struct fake_hook_call {
     const struct emu_reg *reg;
