@@ -224,6 +224,14 @@ static inline uint64_t emu_mask(unsigned hi, unsigned lo)
  *   EMU_TRACE_TRANSLATE: once per successfully translated page in emu_dma.
  *   EMU_TRACE_TABLE_FETCH: by emu_fetch().
  * Models emit FAULT, AD_UPDATE, INVAL and EVENT.
+ *
+ * Guest memory choices (mem.c): gpa + len must stay below 2^64; emu_mem_unmap
+ * accepts any page-aligned range all of whose bytes are mapped (it may span
+ * adjacent regions; partly covered regions are trimmed or split), else
+ * -ENOENT with nothing changed; emu_mem_read64/write64 accept any alignment
+ * (aligned words are single atomic accesses). Register tables: rows must be
+ * 4 or 8 bytes, 4-byte aligned, in range and disjoint (emu_regfile_init
+ * returns -EINVAL otherwise).
  */
 struct emu_iommu *emu_iommu_new_ops(const struct emu_model_ops *ops, const char *profile,
                                     struct emu_mem *mem);
