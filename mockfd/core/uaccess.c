@@ -337,7 +337,11 @@ static int sys_zeroed(uint64_t uptr, size_t len)
     unsigned char buf[4096];
 
     while (len) {
-        size_t n = len < sizeof(buf) ? len : sizeof(buf);
+        /* One page at a time: a non-zero byte in front of an unreadable page
+         * must give E2BIG, not EFAULT. */
+        size_t n = sizeof(buf) - (size_t)(uptr & (sizeof(buf) - 1));
+        if (n > len)
+            n = len;
         if (sys_in(buf, uptr, n))
             return -EFAULT;
         for (size_t i = 0; i < n; i++)
