@@ -326,3 +326,88 @@ Test(dispatch, uapi_sizes_agree)
     cr_assert_eq(IOMMU_TEST_CMD, 0x3ba0);
     cr_assert_eq(IOMMU_DESTROY, 0x3b80);
 }
+
+/* The one response writer clips to the caller's size (old binary, new
+ * kernel: iommufd.md §2 "Response path"). */
+#include "mockfd/core/mockfd_internal.h"
+
+Test(dispatch, respond_clips_to_user_size)
+{
+    unsigned char *g = guarded_page();
+    unsigned char kbuf[48];
+    struct mfd_ucmd u;
+
+    for (unsigned i = 0; i < sizeof(kbuf); i++)
+        kbuf[i] = (unsigned char)(0x40 + i);
+    for (uint32_t us = 0; us <= 48; us++) {
+        memset(&u, 0, sizeof(u));
+        u.user_size = us;
+        u.cmd_buf = kbuf;
+        u.ubuffer = mfd_uptr(g - us);          /* ends at the guard page */
+        memset(g - us, 0, us);
+        cr_assert_eq(mfd_ucmd_respond(&u, 24), 0, "user_size %u", us);
+        for (uint32_t i = 0; i < us; i++)
+            cr_assert_eq(g[-(int)us + (int)i], i < 24 ? kbuf[i] : 0, "us %u byte %u", us, i);
+    }
+    /* A bad buffer: EFAULT. */
+    u.user_size = 24;
+    u.ubuffer = mfd_uptr(g - 8);
+    cr_assert_eq(mfd_ucmd_respond(&u, 24), -EFAULT);
+    unguard(g);
+}
+
+/* MOCKFD_KERNEL: commands newer than the target kernel are holes (ENOTTY
+ * after get_user); the default is the newest ABI. */
+Test(dispatch, kernel_version_knob)
+{
+    setenv("MOCKFD_KERNEL", "6.12", 1);
+    cr_assert_eq(mfd_kernel_version(), 612);
+    int fd = mockfd_open();
+    uint64_t buf[9] = { 0 };
+    buf[0] = 40;
+    cr_assert_eq(xioctl(fd, IOMMU_HW_QUEUE_ALLOC, buf), ENOTTY);     /* 6.17 */
+    cr_assert_eq(xioctl(fd, IOMMU_VIOMMU_ALLOC, buf), ENOTTY);       /* 6.13 */
+    cr_assert_eq(xioctl(fd, IOMMU_VIOMMU_ALLOC, NULL), EFAULT);
+    buf[0] = 16;
+    cr_assert_neq(xioctl(fd, IOMMU_FAULT_QUEUE_ALLOC, buf), ENOTTY); /* 6.11 */
+    buf[0] = 72;
+    cr_assert_neq(xioctl(fd, IOMMU_TEST_CMD, buf), ENOTTY);
+    mockfd_close(fd);
+}
+
+Test(dispatch, kernel_version_parse_old)
+{
+    setenv("MOCKFD_KERNEL", "6.2", 1);
+    cr_assert_eq(mfd_kernel_version(), 602);
+    int fd = mockfd_open();
+    uint64_t buf[9] = { 0 };
+    buf[0] = 48;
+    cr_assert_eq(xioctl(fd, IOMMU_HWPT_ALLOC, buf), ENOTTY);
+    buf[0] = 8;
+    cr_assert_eq(xioctl(fd, IOMMU_DESTROY, buf), ENOENT);
+    mockfd_close(fd);
+}
+
+Test(dispatch, kernel_version_defaults)
+{
+    unsetenv("MOCKFD_KERNEL");
+    cr_assert_eq(mfd_kernel_version(), MFD_KERNEL_NEWEST);
+}
+
+Test(dispatch, kernel_version_newest_and_junk)
+{
+    setenv("MOCKFD_KERNEL", "newest", 1);
+    cr_assert_eq(mfd_kernel_version(), MFD_KERNEL_NEWEST);
+}
+
+Test(dispatch, kernel_version_junk)
+{
+    setenv("MOCKFD_KERNEL", "six", 1);
+    cr_assert_eq(mfd_kernel_version(), MFD_KERNEL_NEWEST);
+}
+
+Test(dispatch, kernel_version_patchlevel)
+{
+    setenv("MOCKFD_KERNEL", "6.17.3", 1);
+    cr_assert_eq(mfd_kernel_version(), 617);
+}
