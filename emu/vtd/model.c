@@ -97,23 +97,12 @@ static int vtd_set_id(struct emu_iommu *iommu, const char *name, uint64_t value)
     return 0;
 }
 
-static void trace_xlate(struct emu_iommu *iommu, uint32_t rid, uint32_t pasid, uint64_t iova,
-                        const struct emu_xlate *x)
-{
-    if (emu_tracing(iommu)) {
-        struct emu_trace_rec rec = { .kind = EMU_TRACE_TRANSLATE, .a = iova, .b = x->out,
-                                     .width = x->shift, .rid = rid, .pasid = pasid };
-        emu_trace(iommu, &rec);
-    }
-}
-
-static int identity(struct emu_iommu *iommu, uint32_t rid, uint32_t pasid, uint64_t iova,
-                    struct emu_xlate *x)
+/* EMU_TRACE_TRANSLATE records are emitted by the core's DMA loop. */
+static int identity(uint64_t iova, struct emu_xlate *x)
 {
     x->out = iova;
     x->shift = 12;
     x->perm = EMU_PERM_R | EMU_PERM_W;
-    trace_xlate(iommu, rid, pasid, iova, x);
     return 0;
 }
 
@@ -132,7 +121,7 @@ static int vtd_translate(struct emu_iommu *iommu, uint32_t rid, uint32_t pasid, 
     }
     /* Translation disabled: DMA passes untranslated (VT-d spec §3.1). */
     if (!(vtd_get(iommu, VTD_GSTS, 4) & GCMD_TE))
-        return identity(iommu, rid, pasid, iova, x);
+        return identity(iova, x);
 
     struct vtd_err e;
     struct vtd_ctx tmp;
@@ -146,7 +135,7 @@ static int vtd_translate(struct emu_iommu *iommu, uint32_t rid, uint32_t pasid, 
         c = &tmp;
     }
     if (c->mode == VTD_M_PT)
-        return identity(iommu, rid, pasid, iova, x);
+        return identity(iova, x);
 
     struct emu_tlb_entry *t = emu_iotlb_lookup(v->tlb, rid, c->did, c->pasid, iova);
     if (t && (t->perm & (write ? EMU_PERM_W : EMU_PERM_R)) && (!write || t->dirty)) {
@@ -155,8 +144,7 @@ static int vtd_translate(struct emu_iommu *iommu, uint32_t rid, uint32_t pasid, 
         x->shift = t->shift;
         x->perm = t->perm;
         v->stat_hits++;
-        trace_xlate(iommu, rid, pasid, iova, x);
-        return 0;
+            return 0;
     }
 
     memset(&e, 0, sizeof(e));
@@ -192,7 +180,6 @@ static int vtd_translate(struct emu_iommu *iommu, uint32_t rid, uint32_t pasid, 
     x->out = out;
     x->shift = shift;
     x->perm = w.perm;
-    trace_xlate(iommu, rid, pasid, iova, x);
     return 0;
 }
 
