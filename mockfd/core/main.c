@@ -114,6 +114,7 @@ static long iommufd_ioctl(struct mfd_file *f, unsigned int cmd, unsigned long ar
     struct mfd_ucmd ucmd;
     unsigned int nr = _IOC_NR(cmd);
     uint32_t user_size;
+    bool prefetched;
     long ret;
 
     /* §2 step 1: outside the table -> VFIO type1 compat (ENOTTY if unknown).
@@ -125,21 +126,36 @@ static long iommufd_ioctl(struct mfd_file *f, unsigned int cmd, unsigned long ar
         return ret;
     }
     /* Step 2: get_user(size) before the entry is validated: EFAULT wins over
-     * ENOTTY for a hole or a mis-encoded number. */
-    ret = mfd_copy_from_user(&user_size, arg, sizeof(user_size));
+     * ENOTTY for a hole or a mis-encoded number.
+     * Fast path: when the size word and the whole struct lie in one 4 KiB
+     * window (one page), read them with a single access. That faults exactly
+     * when reading the size word alone would (page permissions are per
+     * page), and bytes past `size` that are read here are never used. */
+    op = &ops[nr - IOMMUFD_CMD_BASE];
+    prefetched = op->size >= sizeof(user_size) && (arg & 4095) + op->size <= 4096;
+    ret = prefetched ? mfd_copy_from_user(&buf, arg, op->size)
+                     : mfd_copy_from_user(&user_size, arg, sizeof(user_size));
     if (ret)
         return ret;
+    if (prefetched)
+        memcpy(&user_size, &buf, sizeof(user_size));
     /* Step 3: a hole, or a number with direction/size bits -> ENOTTY (the
      * VFS turns -ENOIOCTLCMD into ENOTTY). Commands newer than the target
      * kernel are holes there. */
-    op = &ops[nr - IOMMUFD_CMD_BASE];
     if (!op->execute || op->ioctl_num != cmd || mfd_kernel_version() < op->since)
         return -ENOTTY;
     /* Step 4. */
     if (user_size < op->min_size)
         return -EINVAL;
     /* Step 5: copy_struct_from_user (zero-extend / zero-tail-or-E2BIG). */
-    ret = mfd_copy_struct_from_user(&buf, op->size, arg, user_size);
+    if (!prefetched) {
+        ret = mfd_copy_struct_from_user(&buf, op->size, arg, user_size);
+    } else if (user_size < op->size) {
+        memset((char *)&buf + user_size, 0, op->size - user_size);
+    } else if (user_size > op->size) {
+        /* The first op->size bytes are already in buf. */
+        ret = mfd_check_zeroed_user(arg + op->size, user_size - op->size);
+    }
     if (ret)
         return ret;
 

@@ -170,41 +170,55 @@ enum mfd_uaccess_mode mfd_uaccess_init(void)
 }
 
 /* Uninstrumented loops. User-side accesses go through volatile pointers so
- * the compiler can neither merge them into a libc call nor move them; word
- * accesses are 8-byte aligned on the user side, so they never straddle a
- * page boundary the byte-wise copy would not have touched. */
+ * the compiler can neither merge them into a libc call nor move them. Each
+ * access is naturally aligned on the user side (8, 4, 2 or 1 bytes), so it
+ * never straddles a page boundary the byte-wise copy would not have touched,
+ * and a 4-byte size word is one load (no store-forwarding stall when the
+ * dispatcher reads it back). */
 NOSAN static void raw_in(unsigned char *dst, uintptr_t src, size_t n)
 {
-    while (n && (src & 7)) {
-        *dst++ = *(volatile const unsigned char *)src++;
-        n--;
-    }
-    while (n >= 8) {
-        uint64_t v = *(volatile const uint64_t *)src;
-        __builtin_memcpy(dst, &v, 8);
-        dst += 8, src += 8, n -= 8;
-    }
     while (n) {
-        *dst++ = *(volatile const unsigned char *)src++;
-        n--;
+        if (!(src & 7) && n >= 8) {
+            uint64_t v = *(volatile const uint64_t *)src;
+            __builtin_memcpy(dst, &v, 8);
+            dst += 8, src += 8, n -= 8;
+        } else if (!(src & 3) && n >= 4) {
+            uint32_t v = *(volatile const uint32_t *)src;
+            __builtin_memcpy(dst, &v, 4);
+            dst += 4, src += 4, n -= 4;
+        } else if (!(src & 1) && n >= 2) {
+            uint16_t v = *(volatile const uint16_t *)src;
+            __builtin_memcpy(dst, &v, 2);
+            dst += 2, src += 2, n -= 2;
+        } else {
+            *dst++ = *(volatile const unsigned char *)src++;
+            n--;
+        }
     }
 }
 
 NOSAN static void raw_out(uintptr_t dst, const unsigned char *src, size_t n)
 {
-    while (n && (dst & 7)) {
-        *(volatile unsigned char *)dst++ = *src++;
-        n--;
-    }
-    while (n >= 8) {
-        uint64_t v;
-        __builtin_memcpy(&v, src, 8);
-        *(volatile uint64_t *)dst = v;
-        dst += 8, src += 8, n -= 8;
-    }
     while (n) {
-        *(volatile unsigned char *)dst++ = *src++;
-        n--;
+        if (!(dst & 7) && n >= 8) {
+            uint64_t v;
+            __builtin_memcpy(&v, src, 8);
+            *(volatile uint64_t *)dst = v;
+            dst += 8, src += 8, n -= 8;
+        } else if (!(dst & 3) && n >= 4) {
+            uint32_t v;
+            __builtin_memcpy(&v, src, 4);
+            *(volatile uint32_t *)dst = v;
+            dst += 4, src += 4, n -= 4;
+        } else if (!(dst & 1) && n >= 2) {
+            uint16_t v;
+            __builtin_memcpy(&v, src, 2);
+            *(volatile uint16_t *)dst = v;
+            dst += 2, src += 2, n -= 2;
+        } else {
+            *(volatile unsigned char *)dst++ = *src++;
+            n--;
+        }
     }
 }
 
