@@ -71,7 +71,7 @@ Test(ioas_pin, map_with_domain_pins_and_checks_memory)
     fake_init(&d, 0, UMAX, PG);
     cr_assert_eq(t_attach(fd, id, &d), 0);
     /* Unmapped VA: EFAULT, nothing left behind. */
-    EXPECT_ERR(EFAULT, t_map(fd, id, RW, (void *)(1ull << 31), PG, &iova));
+    EXPECT_ERR(EFAULT, t_map(fd, id, RW, t_hole(PG), PG, &iova));
     /* Write-mapping read-only memory: EFAULT; read-only map works. */
     EXPECT_ERR(EFAULT, t_map(fd, id, RW, ro, PG, &iova));
     EXPECT_ERR(EFAULT, t_map(fd, id, IOMMU_IOAS_MAP_READABLE, none, PG, &iova));
@@ -116,7 +116,7 @@ Test(ioas_pin, attach_failures_leave_no_trace)
 
     /* An area over unmapped memory: pinning fails with EFAULT. */
     EXPECT_OK(t_map_fixed(fd, id, buf, 2 * PG, 0x10000));
-    EXPECT_OK(t_map_fixed(fd, id, (void *)(1ull << 31), PG, 0x20000));
+    EXPECT_OK(t_map_fixed(fd, id, t_hole(PG), PG, 0x20000));
     fake_init(&d, 0x1000, 0xffffffff, PG);
     cr_assert_eq(t_attach(fd, id, &d), -EFAULT);
     cr_assert_eq(d.bytes, 0);                       /* first area unmapped again */

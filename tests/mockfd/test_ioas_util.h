@@ -225,4 +225,14 @@ static inline void *t_buf(size_t len, int prot)
     return p;
 }
 
+/* An address with nothing mapped (1UL << 31, the selftest's choice, is
+ * ASan shadow memory in the sanitizer build). */
+static inline void *t_hole(size_t len)
+{
+    void *p = t_buf(len, PROT_NONE);
+
+    munmap(p, len);
+    return p;
+}
+
 #endif
