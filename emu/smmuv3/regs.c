@@ -159,10 +159,8 @@ int smmu_parse_profile(uint32_t id[ID_COUNT], const char *profile)
         if (!base)
             return -EINVAL;
         p += n;
-        if (*p == ',')
-            p++;
-        else if (*p)
-            return -EINVAL;
+        if (*p == ',' && !*++p)
+            return -EINVAL;     /* trailing comma */
     }
     memcpy(id, base->id, sizeof(base->id));
     while (*p) {
