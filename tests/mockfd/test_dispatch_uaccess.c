@@ -217,3 +217,23 @@ Test(uaccess, threads)
     }
     munmap(p, 8192);
 }
+
+/* A fault outside any guarded copy is not swallowed: with no previous
+ * handler the process dies of SIGSEGV as usual; under ASan the chained
+ * runtime handler reports it and exits with ASan's exit code (1). */
+#if defined(__SANITIZE_ADDRESS__)
+#define FOREIGN_FAULT_OUTCOME .exit_code = 1
+#else
+#define FOREIGN_FAULT_OUTCOME .signal = SIGSEGV
+#endif
+Test(uaccess, foreign_fault_keeps_default_action, FOREIGN_FAULT_OUTCOME)
+{
+    unsetenv("MOCKFD_UACCESS");
+    cr_assert_eq(mfd_uaccess_init(), MFD_UACCESS_SIGNAL);
+    unsigned char *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(none, MAP_FAILED);
+    uint64_t k;
+    cr_assert_eq(mfd_copy_from_user(&k, mfd_uptr(none), 8), -EFAULT);
+    (void)*(volatile unsigned char *)none;
+    cr_assert_fail("survived a wild access");
+}
