@@ -67,7 +67,6 @@ static void vtd_reset(struct emu_iommu *iommu)
     v->iq_entries = 256;
     v->next_frcd = 0;
     v->fault_irqs = v->inv_irqs = 0;
-    v->stat_walks = v->stat_hits = 0;
     vtd_inval_all_caches(iommu);
 }
 
