@@ -171,6 +171,7 @@ struct amdvi_dte_slot {
 struct amdvi {
     uint64_t efr, efr2;              /* the profile's (applied at reset) */
     uint64_t ctrl;                   /* mirror of Control, for the hot path */
+    uint64_t excl_base, excl_limit;  /* mirrors of the exclusion range */
     struct emu_iotlb *tlb;
     struct amdvi_dte_slot dcache[AMDVI_DTE_CACHE];
     bool cmd_halted;                 /* stopped on an error (§6.1) */
@@ -193,6 +194,7 @@ extern const struct emu_reg amdvi_regs[];
 extern const size_t amdvi_nregs;
 int amdvi_parse_profile(const char *profile, uint64_t *efr, uint64_t *efr2);
 void amdvi_update_status(struct emu_iommu *iommu);
+void amdvi_sync_mirrors(struct emu_iommu *iommu);
 void amdvi_signal_irq(struct emu_iommu *iommu, const char *why);
 uint64_t amdvi_reg(const struct emu_iommu *iommu, uint32_t off);
 void amdvi_set_reg(struct emu_iommu *iommu, uint32_t off, uint64_t val);

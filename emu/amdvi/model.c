@@ -54,7 +54,7 @@ static void amdvi_reset(struct emu_iommu *iommu)
     /* §2: EFR/EFR2 are implementation constants, from the profile. */
     amdvi_set_reg(iommu, AMDVI_EFR, s->efr);
     amdvi_set_reg(iommu, AMDVI_EFR2, s->efr2);
-    s->ctrl = amdvi_reg(iommu, AMDVI_CONTROL);
+    amdvi_sync_mirrors(iommu);
     emu_iotlb_inval_all(s->tlb);
     memset(s->dcache, 0, sizeof(s->dcache));
     s->cmd_halted = false;

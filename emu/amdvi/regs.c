@@ -250,6 +250,22 @@ static void hook_evttail(struct emu_iommu *iommu, const struct emu_reg *reg, uin
         restore(iommu, reg, old);
 }
 
+/* Mirror the exclusion range for the translation hot path. */
+static void hook_excl(struct emu_iommu *iommu, const struct emu_reg *reg, uint64_t old,
+                      uint64_t val)
+{
+    amdvi_sync_mirrors(iommu);
+}
+
+void amdvi_sync_mirrors(struct emu_iommu *iommu)
+{
+    struct amdvi *s = AMDVI(iommu);
+    s->ctrl = amdvi_reg(iommu, AMDVI_CONTROL);
+    s->excl_base = amdvi_reg(iommu, AMDVI_EXCL_BASE);
+    /* §1.2: limit bits 11:0 are treated as all-ones (inclusive, page granular). */
+    s->excl_limit = amdvi_reg(iommu, AMDVI_EXCL_LIMIT) | 0xFFF;
+}
+
 static void hook_status(struct emu_iommu *iommu, const struct emu_reg *reg, uint64_t old,
                         uint64_t val)
 {

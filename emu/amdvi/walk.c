@@ -239,11 +239,7 @@ static int identity(struct emu_iommu *iommu, uint32_t rid, uint32_t pasid, uint6
     x->out = iova;
     x->shift = 12;
     x->perm = (uint8_t)perm;
-    if (emu_tracing(iommu)) {
-        struct emu_trace_rec r = {.kind = EMU_TRACE_TRANSLATE, .a = iova, .b = iova,
-                                  .width = 12, .rid = rid, .pasid = pasid, .what = why};
-        emu_trace(iommu, &r);
-    }
+    (void)iommu, (void)rid, (void)pasid, (void)why;  /* the core traces TRANSLATE */
     return 0;
 }
 
@@ -280,11 +276,9 @@ int amdvi_translate(struct emu_iommu *iommu, uint32_t rid, uint32_t pasid, uint6
     }
     /* §1.2 exclusion range: requests of devices with DTE.EX (or all with
      * Allow) inside [base, limit | 0xFFF] bypass translation. */
-    uint64_t exb = amdvi_reg(iommu, AMDVI_EXCL_BASE);
-    if ((exb & 1) && (d->ex || (exb & 2)) && !has_pasid) {
-        uint64_t lo = exb & PTE_ADDR_MASK;
-        uint64_t hi = amdvi_reg(iommu, AMDVI_EXCL_LIMIT) | 0xFFF;
-        if (iova >= lo && iova <= hi)
+    uint64_t exb = s->excl_base;
+    if (__builtin_expect(exb & 1, 0) && (d->ex || (exb & 2)) && !has_pasid) {
+        if (iova >= (exb & PTE_ADDR_MASK) && iova <= s->excl_limit)
             return identity(iommu, devid, pasid, iova, rw, x, "exclusion range");
     }
     struct walk_ctx c = {.iommu = iommu, .slot = slot, .d = d, .devid = devid, .pasid = pasid,
@@ -329,12 +323,6 @@ int amdvi_translate(struct emu_iommu *iommu, uint32_t rid, uint32_t pasid, uint6
         x->out = te->out | (iova & m);
         x->shift = te->shift;
         x->perm = te->perm;
-        if (emu_tracing(iommu)) {
-            struct emu_trace_rec r = {.kind = EMU_TRACE_TRANSLATE, .a = iova, .b = x->out,
-                                      .width = x->shift, .rid = devid, .pasid = pasid,
-                                      .what = "iotlb"};
-            emu_trace(iommu, &r);
-        }
         return 0;
     }
     bool dirty = false;
@@ -354,11 +342,5 @@ int amdvi_translate(struct emu_iommu *iommu, uint32_t rid, uint32_t pasid, uint6
                                .shift = x->shift, .perm = x->perm, .dirty = dirty,
                                .valid = true, .user = v2};
     emu_iotlb_insert(s->tlb, &ne);
-    if (emu_tracing(iommu)) {
-        struct emu_trace_rec r = {.kind = EMU_TRACE_TRANSLATE, .a = iova, .b = x->out,
-                                  .width = x->shift, .rid = devid, .pasid = pasid,
-                                  .what = v2 ? "v2 walk" : "v1 walk"};
-        emu_trace(iommu, &r);
-    }
     return 0;
 }
