@@ -210,7 +210,7 @@ static int build_regs(struct emu_iommu *iommu)
     }
     for (uint32_t f = 0; f < v->nfr; f++) {
         for (unsigned h = 0; h < 2; h++) {
-            snprintf(v->frcd_names[f][h], sizeof(v->frcd_names[f][h]), "FRCD%u_%s", f, h ? "HI" : "LO");
+            snprintf(v->frcd_names[f][h], sizeof(v->frcd_names[f][h]), "FRCD%u_%s", f & 0xff, h ? "HI" : "LO");
             v->rows[n] = frcd_rows[h];
             v->rows[n].offset += v->fro_off + 16 * f;
             v->rows[n++].name = v->frcd_names[f][h];

@@ -192,7 +192,7 @@ struct vtd {
     uint64_t mmio_size;
     /* Per-instance register table: fixed rows plus IVA/IOTLB and FRCD rows. */
     struct emu_reg rows[VTD_MAX_ROWS + 2 * 256];
-    char frcd_names[256][2][16];
+    char frcd_names[256][2][20];
     size_t nrows;
     uint64_t layout_cap, layout_ecap;  /* the CAP/ECAP the regfile was laid out for */
     bool regs_ready;
