@@ -560,3 +560,109 @@ Test(ioas, map_file_rules)
     close(rofd);
     ASSERT_NO_LEAKS();
 }
+
+Test(ioas, hostile_pointers_change_nothing)
+{
+    uint32_t id = t_ioas_alloc(fd);
+    char *buf = t_buf(2 * PG, PROT_READ | PROT_WRITE);
+    char *ro = t_buf(PG, PROT_READ | PROT_WRITE);
+    struct snap before, after;
+    const unsigned long reqs[] = { IOMMU_IOAS_ALLOC, IOMMU_IOAS_ALLOW_IOVAS, IOMMU_IOAS_COPY,
+                                   IOMMU_IOAS_IOVA_RANGES, IOMMU_IOAS_MAP, IOMMU_IOAS_UNMAP,
+                                   IOMMU_VFIO_IOAS, IOMMU_IOAS_MAP_FILE,
+                                   IOMMU_IOAS_CHANGE_PROCESS };
+
+    EXPECT_OK(t_map_fixed(fd, id, buf, PG, 0x10000));
+    snap(id, &before);
+    for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+        EXPECT_ERR(EFAULT, mockfd_ioctl(fd, reqs[i], NULL));
+        EXPECT_ERR(EFAULT, mockfd_ioctl(fd, reqs[i], (void *)(uintptr_t)t_hole(PG)));
+    }
+    /* u64 edges on every IOVA/length field. */
+    EXPECT_ERR(EOVERFLOW, t_unmap(fd, id, UMAX, UMAX, NULL));
+    EXPECT_ERR(ENOENT, t_unmap(fd, id, 0x10001, UMAX - 0x10001, NULL));
+    EXPECT_ERR(EOVERFLOW, t_unmap(fd, id, 3, UMAX - 1, NULL));
+    EXPECT_ERR(EOVERFLOW, t_map_fixed(fd, id, buf, UMAX, 0));
+    EXPECT_ERR(EOVERFLOW, t_map_fixed(fd, id, buf, PG, UMAX - PG + 2));
+    EXPECT_ERR(EOVERFLOW, t_map_fixed(fd, id, (void *)(UMAX - PG + 1), PG, 0x20000));
+    snap(id, &after);
+    same(&before, &after);
+
+    /* A response that cannot be written: the kernel keeps the side effect
+     * (the mapping exists) but reports EFAULT (iommufd.md §2). */
+    {
+        struct iommu_ioas_map *m = (void *)ro;
+
+        memset(m, 0, sizeof(*m));
+        m->size = sizeof(*m);
+        m->flags = RW;
+        m->ioas_id = id;
+        m->user_va = (uintptr_t)buf;
+        m->length = PG;
+        mprotect(ro, PG, PROT_READ);
+        EXPECT_ERR(EFAULT, mockfd_ioctl(fd, IOMMU_IOAS_MAP, m));
+        cr_assert_eq(t_nareas(fd, id), 2);
+        /* IOAS_ALLOC: the new object is destroyed, its ID not leaked. */
+        mprotect(ro, PG, PROT_READ | PROT_WRITE);
+        memset(ro, 0, 16);
+        ((struct iommu_ioas_alloc *)ro)->size = sizeof(struct iommu_ioas_alloc);
+        mprotect(ro, PG, PROT_READ);
+        EXPECT_ERR(EFAULT, mockfd_ioctl(fd, IOMMU_IOAS_ALLOC, ro));
+        cr_assert_eq(t_ioas_alloc(fd), id + 1);
+    }
+    munmap(buf, 2 * PG);
+    munmap(ro, PG);
+    ASSERT_NO_LEAKS();
+}
+
+/* Every failure point of MAP/COPY (allocations, lookups) leaves the state as
+ * it was; eventually the call succeeds. */
+Test(ioas, fail_nth_map_and_copy)
+{
+    uint32_t a = t_ioas_alloc(fd), b = t_ioas_alloc(fd);
+    char *buf = t_buf(4 * PG, PROT_READ | PROT_WRITE);
+    struct fake_dom d;
+    struct snap sa, sb, now;
+    unsigned long nth;
+    int rc = -1;
+
+    fake_init(&d, 0, UMAX, PG);
+    cr_assert_eq(t_attach(fd, a, &d), 0);
+    EXPECT_OK(t_map_fixed(fd, a, buf, 2 * PG, 0x10000));
+    snap(a, &sa);
+    for (nth = 1; nth < 100 && rc; nth++) {
+        uint64_t iova = 0;
+
+        mfd_fail_nth_set(nth);
+        rc = t_map(fd, a, RW, buf + 2 * PG, 2 * PG, &iova);
+        mfd_fail_nth_set(0);
+        if (rc) {
+            cr_assert(errno == ENOMEM || errno == ENOENT, "nth %lu: errno %d", nth, errno);
+            snap(a, &now);
+            same(&sa, &now);
+            cr_assert_eq(d.bytes, 2 * PG);
+            cr_assert_eq(mfd_pages_refs((uintptr_t)buf + 2 * PG), 0);
+        }
+    }
+    cr_assert_eq(rc, 0);
+    cr_assert_gt(nth, 2);
+    snap(b, &sb);
+    rc = -1;
+    for (nth = 1; nth < 100 && rc; nth++) {
+        struct iommu_ioas_copy c = { .size = sizeof(c), .flags = RW, .dst_ioas_id = b,
+                                     .src_ioas_id = a, .length = 2 * PG, .src_iova = 0x10000 };
+
+        mfd_fail_nth_set(nth);
+        rc = mockfd_ioctl(fd, IOMMU_IOAS_COPY, &c);
+        mfd_fail_nth_set(0);
+        if (rc) {
+            snap(b, &now);
+            same(&sb, &now);
+        }
+    }
+    cr_assert_eq(rc, 0);
+    EXPECT_OK(t_unmap(fd, a, 0, UMAX, NULL));
+    t_detach(fd, a, &d);
+    munmap(buf, 4 * PG);
+    ASSERT_NO_LEAKS();
+}
