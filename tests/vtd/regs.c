@@ -66,6 +66,7 @@ Test(vtd_regs, id_values_per_profile)
     cr_expect_eq(CAP_FRO(cap) * 16, 0x400);
     cr_expect_eq(CAP_NFR(cap) + 1, 8);
     cr_expect_eq(ECAP_IRO(ecap) * 16, 0x500);
+    cr_expect_eq(ecap, 0x0003E99800F050DFull, "ecap 0x%llx", (unsigned long long)ecap);
     cr_expect(ecap & ECAP_SSADS);
     cr_expect(ecap & ECAP_SMTS);
     cr_expect(ecap & ECAP_QI);
