@@ -1,5 +1,6 @@
 /* VT-d fault recording: FRCD contents, PPF/FRI, overflow, FPD, FECTL IP/IM
  * (vtd.md §6). Plus random sweeps (MMIO / guest memory / DMA, byte stream). */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "vtd_util.h"
@@ -249,6 +250,49 @@ Test(vtd_fault, random_byte_stream, .timeout = 120)
     }
     cr_expect_gt(total, 1000);
     cr_expect_eq(rd(&t, VTD_VER, 4), 0x10);
+    env_fini(&t);
+    ASSERT_NO_LEAKS();
+}
+
+struct seen { int fetch, ad, fault, inval, event; char ad_what[8]; uint32_t fault_reason; };
+static void tr(void *opaque, const struct emu_iommu *iommu, const struct emu_trace_rec *rec)
+{
+    struct seen *s = opaque;
+    (void)iommu;
+    switch (rec->kind) {
+    case EMU_TRACE_TABLE_FETCH: s->fetch++; break;
+    case EMU_TRACE_AD_UPDATE: s->ad++; snprintf(s->ad_what, sizeof(s->ad_what), "%s", rec->what); break;
+    case EMU_TRACE_FAULT: s->fault++; s->fault_reason = rec->fault->reason; break;
+    case EMU_TRACE_INVAL: s->inval++; break;
+    case EMU_TRACE_EVENT: s->event++; break;
+    default: break;
+    }
+}
+
+Test(vtd_fault, trace_records)
+{
+    struct tenv t;
+    env_init(&t, NULL);
+    struct seen s;
+    memset(&s, 0, sizeof(s));
+    emu_set_trace(t.io, tr, &s);
+    set_root(&t, 1);
+    qi_setup(&t, true);
+    uint64_t slpt = page(&t);
+    sm_ss(&t, RID, 0, 1, 2, slpt, true);
+    map(&t, slpt, 4, false, 0x1000, 0x600000, 1, 3);
+    gcmd(&t, GCMD_TE, true);
+    uint32_t v = 1;
+    cr_assert_eq(dma(&t, RID, EMU_NO_PASID, 0x1000, &v, 4, true, NULL), 0);
+    cr_expect_eq(s.fetch, 4 + 4);            /* root, ctx, pasid dir, pasid entry, 4 PTEs */
+    cr_expect_eq(s.ad, 4);
+    cr_expect_str_eq(s.ad_what, "AD");
+    cr_expect_eq(dma(&t, RID, EMU_NO_PASID, 0x2000, &v, 4, true, NULL), -EFAULT);
+    cr_expect_eq(s.fault, 1);
+    cr_expect_eq(s.fault_reason, FR_SS_NP);
+    cr_expect(qi_sync(&t, 0x2 | (1 << 4), 0));
+    cr_expect_eq(s.inval, 2);                /* iotlb global + inv-wait */
+    cr_expect_gt(s.event, 3);                /* SRTP, QIE, TE, FRCD, wait status */
     env_fini(&t);
     ASSERT_NO_LEAKS();
 }
