@@ -1,0 +1,537 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The emulated machine (contract.md §2 "platform"): one guest memory shared
+ * by every IOMMU, the IOMMUs with their drivers, and the devices behind them.
+ * Process-wide and thread-safe (one mutex; drivers serialise their own
+ * hardware access).
+ *
+ * Guest memory layout (identity, domain.h): a pinned user page at VA v is
+ * guest-physical v; the drivers' tables come from a pool that is itself an
+ * anonymous MAP_NORESERVE mapping registered at gpa == its address, so the
+ * two can never collide (they are distinct mappings of one address space).
+ *
+ * MOCKFD_PLATFORM grammar (read lazily, docs/dirty.md):
+ *     platform := iommu (';' iommu)*
+ *     iommu    := model [':' profile] [':' devlist]
+ *     devlist  := id (',' id)*            ids in C syntax (0x10, 16, 020)
+ * The last ':'-field is the device list when it starts with a digit, so
+ * "vtd:nodirty:0x10,0x18" is model vtd, profile nodirty, devices 0x10 and
+ * 0x18; "vtd:nodirty" has no devices. Unset: "vtd:0x10". Empty: no IOMMU.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+
+#include "device.h"
+
+#define MAX_IOMMUS  16
+#define MAX_DEVICES 256
+
+/* Drivers are optional at link time: a model whose driver has not been
+ * written yet is rejected with ENODEV. */
+extern const struct mfd_iommu_driver mfd_amdvi_driver __attribute__((weak));
+extern const struct mfd_iommu_driver mfd_smmuv3_driver __attribute__((weak));
+
+static pthread_mutex_t plat_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t mem_once = PTHREAD_ONCE_INIT;
+static struct emu_mem *plat_mem;
+static struct mfd_iommu_unit *units[MAX_IOMMUS];
+static int nunits;
+static struct mfd_pdev *pdevs[MAX_DEVICES];
+static int npdevs;
+static bool env_loaded;
+
+void mfd_platform_lock(void) { pthread_mutex_lock(&plat_lock); }
+void mfd_platform_unlock(void) { pthread_mutex_unlock(&plat_lock); }
+
+static void mem_init(void)
+{
+    plat_mem = emu_mem_new();
+}
+
+/* The one guest memory; created once, never freed (process lifetime). Takes
+ * no lock of ours, so probe (under plat_lock) can allocate tables. */
+struct emu_mem *mfd_platform_mem(void)
+{
+    pthread_once(&mem_once, mem_init);
+    return plat_mem;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Table pool: a buddy-less power-of-two allocator over one NORESERVE region. */
+
+#define POOL_SIZE   (8ull << 30)     /* virtual only; pages are touched on use */
+#define POOL_ORDERS 12               /* 4 KiB .. 8 MiB blocks */
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t *pool_base;
+static uint64_t pool_bump;
+static uint64_t pool_free[POOL_ORDERS];  /* singly linked through the block's first word */
+
+static int order_of(uint64_t size)
+{
+    int o = 0;
+
+    while ((4096ull << o) < size)
+        o++;
+    return o;
+}
+
+static uint64_t table_alloc(uint64_t size)
+{
+    int o = order_of(size ? size : 1);
+    uint64_t bsize, gpa = 0;
+
+    if (o >= POOL_ORDERS || mfd_should_fail())
+        return 0;
+    bsize = 4096ull << o;
+    pthread_mutex_lock(&pool_lock);
+    if (!pool_base) {
+        void *p = mmap(NULL, POOL_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        struct emu_mem *m = mfd_platform_mem();
+
+        if (p == MAP_FAILED)
+            goto out;
+        /* identity: the pool is guest-physical at its own address */
+        if (!m || emu_mem_map(m, (uint64_t)(uintptr_t)p, POOL_SIZE, p)) {
+            munmap(p, POOL_SIZE);
+            goto out;
+        }
+        pool_base = p;
+    }
+    if (pool_free[o]) {
+        gpa = pool_free[o];
+        memcpy(&pool_free[o], (void *)(uintptr_t)gpa, sizeof(uint64_t));
+    } else {
+        uint64_t off = (pool_bump + bsize - 1) & ~(bsize - 1);
+
+        if (off + bsize > POOL_SIZE)
+            goto out;
+        pool_bump = off + bsize;
+        gpa = (uint64_t)(uintptr_t)pool_base + off;
+    }
+    memset((void *)(uintptr_t)gpa, 0, bsize);
+out:
+    pthread_mutex_unlock(&pool_lock);
+    return gpa;
+}
+
+static void table_free(uint64_t gpa, uint64_t size)
+{
+    int o = order_of(size ? size : 1);
+
+    if (!gpa || o >= POOL_ORDERS)
+        return;
+    pthread_mutex_lock(&pool_lock);
+    memcpy((void *)(uintptr_t)gpa, &pool_free[o], sizeof(uint64_t));
+    pool_free[o] = gpa;
+    pthread_mutex_unlock(&pool_lock);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Identity map of pinned pages, reference counted per 4 KiB page. */
+
+struct pin_ent {
+    uint64_t pfn;      /* 0 = empty slot (page 0 is never user memory) */
+    uint32_t count;
+};
+
+static pthread_mutex_t pin_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pin_ent *pin_tab;
+static size_t pin_cap, pin_n;
+
+static size_t pin_hash(uint64_t pfn)
+{
+    return (size_t)((pfn * 0x9E3779B97F4A7C15ull) >> 17) & (pin_cap - 1);
+}
+
+static struct pin_ent *pin_find(uint64_t pfn)
+{
+    size_t i;
+
+    if (!pin_cap)
+        return NULL;
+    for (i = pin_hash(pfn);; i = (i + 1) & (pin_cap - 1)) {
+        if (pin_tab[i].pfn == pfn)
+            return &pin_tab[i];
+        if (!pin_tab[i].pfn)
+            return NULL;
+    }
+}
+
+static int pin_grow(void)
+{
+    size_t ocap = pin_cap, i;
+    struct pin_ent *old = pin_tab, *nt;
+
+    if (pin_n + 1 <= pin_cap / 2)
+        return 0;
+    nt = calloc(ocap ? ocap * 2 : 1024, sizeof(*nt));
+    if (!nt)
+        return -ENOMEM;
+    pin_tab = nt;
+    pin_cap = ocap ? ocap * 2 : 1024;
+    for (i = 0; i < ocap; i++) {
+        if (old[i].pfn) {
+            size_t j = pin_hash(old[i].pfn);
+
+            while (pin_tab[j].pfn)
+                j = (j + 1) & (pin_cap - 1);
+            pin_tab[j] = old[i];
+        }
+    }
+    free(old);
+    return 0;
+}
+
+/* Remove by backward-shift deletion (linear probing stays valid). */
+static void pin_remove(struct pin_ent *e)
+{
+    size_t i = (size_t)(e - pin_tab), j = i;
+
+    for (;;) {
+        size_t k;
+
+        j = (j + 1) & (pin_cap - 1);
+        if (!pin_tab[j].pfn)
+            break;
+        k = pin_hash(pin_tab[j].pfn);
+        /* can pin_tab[j] move to i? only if i lies cyclically in [k, j) */
+        if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
+            pin_tab[i] = pin_tab[j];
+            i = j;
+        }
+    }
+    pin_tab[i].pfn = 0;
+    pin_tab[i].count = 0;
+    pin_n--;
+}
+
+static void unmap_run(struct emu_mem *m, uint64_t start, uint64_t end)
+{
+    if (end > start)
+        emu_mem_unmap(m, start, end - start);
+}
+
+/* Drop one reference on [first, last) pages; unmap those reaching zero. */
+static void pin_put_range(struct emu_mem *m, uint64_t pa, uint64_t npages)
+{
+    uint64_t run = 0, runend = 0, i;
+
+    for (i = 0; i < npages; i++) {
+        uint64_t addr = pa + i * 4096;
+        struct pin_ent *e = pin_find(addr >> 12);
+
+        if (!e)
+            continue;
+        if (--e->count)
+            continue;
+        pin_remove(e);
+        if (runend != addr) {
+            unmap_run(m, run, runend);
+            run = addr;
+        }
+        runend = addr + 4096;
+    }
+    unmap_run(m, run, runend);
+}
+
+static int guest_map(uint64_t pa, uint64_t len)
+{
+    struct emu_mem *m = mfd_platform_mem();
+    uint64_t first = pa & ~4095ull, npages, i, done = 0, run = 0, runend = 0;
+    int rc = 0;
+
+    if (!m)
+        return -ENOMEM;
+    if (!len)
+        return 0;
+    if (pa + len < pa)
+        return -EINVAL;
+    npages = ((pa + len + 4095) & ~4095ull) / 4096 - first / 4096;
+    pthread_mutex_lock(&pin_lock);
+    for (i = 0; i < npages; i++) {
+        uint64_t addr = first + i * 4096;
+        struct pin_ent *e;
+
+        rc = pin_grow();
+        if (rc)
+            break;
+        e = pin_find(addr >> 12);
+        if (e) {
+            e->count++;
+            done = i + 1;
+            continue;
+        }
+        /* a new page: insert with count 1 and extend the run to map */
+        {
+            size_t j = pin_hash(addr >> 12);
+
+            while (pin_tab[j].pfn)
+                j = (j + 1) & (pin_cap - 1);
+            pin_tab[j].pfn = addr >> 12;
+            pin_tab[j].count = 1;
+            pin_n++;
+        }
+        done = i + 1;
+        if (runend != addr) {
+            if (runend > run) {
+                rc = emu_mem_map(m, run, runend - run, (void *)(uintptr_t)run);
+                if (rc)
+                    break;
+            }
+            run = addr;
+        }
+        runend = addr + 4096;
+    }
+    if (!rc)
+        done = npages;
+    if (!rc && runend > run)
+        rc = emu_mem_map(m, run, runend - run, (void *)(uintptr_t)run);
+    if (rc) {
+        /* All or nothing: drop the references taken so far. The run that
+         * failed to map is not mapped; pin_put_range tolerates that since
+         * emu_mem_unmap of an unmapped range changes nothing (-ENOENT). */
+        pin_put_range(m, first, done);
+    }
+    pthread_mutex_unlock(&pin_lock);
+    return rc;
+}
+
+static void guest_unmap(uint64_t pa, uint64_t len)
+{
+    struct emu_mem *m = mfd_platform_mem();
+    uint64_t first = pa & ~4095ull, npages;
+
+    if (!m || !len || pa + len < pa)
+        return;
+    npages = ((pa + len + 4095) & ~4095ull) / 4096 - first / 4096;
+    pthread_mutex_lock(&pin_lock);
+    pin_put_range(m, first, npages);
+    pthread_mutex_unlock(&pin_lock);
+}
+
+static const struct mfd_platform_ops plat_ops = {
+    .table_alloc = table_alloc,
+    .table_free = table_free,
+    .guest_map = guest_map,
+    .guest_unmap = guest_unmap,
+    .copy_struct_from_user = mfd_copy_struct_from_user,
+};
+
+/* ------------------------------------------------------------------------ */
+/* IOMMUs and devices. */
+
+static const struct mfd_iommu_driver *driver_for(enum emu_model model)
+{
+    const struct mfd_iommu_driver *all[] = { &mfd_vtd_driver, &mfd_amdvi_driver,
+                                             &mfd_smmuv3_driver };
+    size_t i;
+
+    for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (all[i] && all[i]->model == model)
+            return all[i];
+    return NULL;
+}
+
+static int model_from_name(const char *name, size_t len, enum emu_model *out)
+{
+    static const enum emu_model models[] = { EMU_VTD, EMU_AMDVI, EMU_SMMUV3 };
+    size_t i;
+
+    for (i = 0; i < 3; i++) {
+        const char *n = emu_model_name(models[i]);
+
+        if (n && strlen(n) == len && !strncasecmp(n, name, len)) {
+            *out = models[i];
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+/* Caller holds plat_lock. Returns the index or -errno. */
+static int add_iommu_locked(const char *spec)
+{
+    const char *colon;
+    char profile[32] = "";
+    enum emu_model model;
+    struct mfd_iommu_unit *u;
+    struct emu_mem *m;
+    int rc;
+
+    if (!spec)
+        return -EINVAL;
+    colon = strchr(spec, ':');
+    if (model_from_name(spec, colon ? (size_t)(colon - spec) : strlen(spec), &model))
+        return -EINVAL;
+    if (colon) {
+        if (strlen(colon + 1) >= sizeof(profile) || !colon[1])
+            return -EINVAL;
+        strcpy(profile, colon + 1);
+    }
+    if (nunits >= MAX_IOMMUS)
+        return -ENOSPC;
+    u = calloc(1, sizeof(*u));
+    m = mfd_platform_mem();
+    if (!u || !m) {
+        free(u);
+        return -ENOMEM;
+    }
+    u->drv = driver_for(model);
+    if (!u->drv) {
+        free(u);
+        return -ENODEV;
+    }
+    u->hw = emu_iommu_new(model, profile[0] ? profile : NULL, m);
+    if (!u->hw) {
+        rc = errno ? -errno : -EINVAL;
+        free(u);
+        return rc;
+    }
+    u->index = nunits;
+    u->mem = m;
+    u->plat = &plat_ops;
+    memcpy(u->profile, profile, sizeof(profile));
+    /* probe takes locks below ours only (pool, its own) */
+    rc = u->drv->probe(u);
+    if (rc) {
+        emu_iommu_free(u->hw);
+        free(u);
+        return rc;
+    }
+    units[nunits] = u;
+    return nunits++;
+}
+
+static int add_device_locked(int iommu_index, uint32_t rid)
+{
+    struct mfd_pdev *d;
+    int i;
+
+    if (iommu_index < 0 || iommu_index >= nunits)
+        return -EINVAL;
+    /* PCI requester IDs are 16 bits (bus:devfn) on VT-d and AMD-Vi */
+    if (units[iommu_index]->drv->model != EMU_SMMUV3 && rid > 0xffff)
+        return -EINVAL;
+    for (i = 0; i < npdevs; i++)
+        if (pdevs[i]->unit == units[iommu_index] && pdevs[i]->rid == rid)
+            return -EEXIST;
+    if (npdevs >= MAX_DEVICES)
+        return -ENOSPC;
+    d = calloc(1, sizeof(*d));
+    if (!d)
+        return -ENOMEM;
+    d->index = npdevs;
+    d->unit = units[iommu_index];
+    d->rid = rid;
+    pdevs[npdevs] = d;
+    return npdevs++;
+}
+
+/* Parse MOCKFD_PLATFORM (grammar at the top). Caller holds plat_lock. */
+static int load_env_locked(const char *env)
+{
+    char *copy, *save = NULL, *ent;
+    int rc = 0;
+
+    copy = strdup(env);
+    if (!copy)
+        return -ENOMEM;
+    for (ent = strtok_r(copy, ";", &save); ent; ent = strtok_r(NULL, ";", &save)) {
+        char *devs = NULL, *last = strrchr(ent, ':');
+        int idx;
+
+        while (*ent == ' ')
+            ent++;
+        if (!*ent)
+            continue;
+        if (last && last[1] >= '0' && last[1] <= '9') {
+            *last = '\0';
+            devs = last + 1;
+        }
+        idx = add_iommu_locked(ent);
+        if (idx < 0) {
+            rc = idx;
+            break;
+        }
+        if (devs) {
+            char *s2 = NULL, *id;
+
+            for (id = strtok_r(devs, ",", &s2); id; id = strtok_r(NULL, ",", &s2)) {
+                char *end;
+                unsigned long v = strtoul(id, &end, 0);
+
+                if (end == id || *end) {
+                    rc = -EINVAL;
+                    break;
+                }
+                rc = add_device_locked(idx, (uint32_t)v);
+                if (rc < 0)
+                    break;
+                rc = 0;
+            }
+            if (rc)
+                break;
+        }
+    }
+    free(copy);
+    return rc;
+}
+
+static void ensure_locked(void)
+{
+    const char *env;
+
+    if (env_loaded || nunits)
+        return;
+    env_loaded = true;
+    env = getenv("MOCKFD_PLATFORM");
+    if (load_env_locked(env ? env : "vtd:0x10"))
+        fprintf(stderr, "mockfd: bad MOCKFD_PLATFORM \"%s\"\n", env ? env : "");
+}
+
+struct mfd_pdev *mfd_platform_device(int index)
+{
+    struct mfd_pdev *d = NULL;
+
+    mfd_platform_lock();
+    ensure_locked();
+    if (index >= 0 && index < npdevs)
+        d = pdevs[index];
+    mfd_platform_unlock();
+    return d;
+}
+
+int mockfd_platform_add_iommu(const char *spec)
+{
+    int rc;
+
+    mfd_platform_lock();
+    rc = add_iommu_locked(spec);
+    mfd_platform_unlock();
+    if (rc < 0) {
+        errno = -rc;
+        return -1;
+    }
+    return rc;
+}
+
+int mockfd_platform_add_device(int iommu_index, uint32_t rid)
+{
+    int rc;
+
+    mfd_platform_lock();
+    rc = add_device_locked(iommu_index, rid);
+    mfd_platform_unlock();
+    if (rc < 0) {
+        errno = -rc;
+        return -1;
+    }
+    return rc;
+}
