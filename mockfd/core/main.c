@@ -49,8 +49,14 @@ union ucmd_buffer {
     struct iommu_test_cmd test;
 };
 
+/* A struct size of an older kernel: in effect for kernels >= since. */
+struct vsize {
+    unsigned int since, size;
+};
+
 struct ioctl_op {
     unsigned int size;            /* sizeof the newest struct */
+    const struct vsize *older;    /* sizes by release, newest first; NULL: fixed */
     unsigned int min_size;        /* offsetofend(last mandatory field) */
     unsigned int ioctl_num;       /* the exact accepted number */
     unsigned int since;           /* first kernel (major*100+minor) */
@@ -69,6 +75,24 @@ struct ioctl_op {
         .execute = _fn,                                                           \
     }
 
+/* Structs that grew optional tails (iommufd.md §1.2 "added" column, [verify];
+ * §11.2c): on an older target kernel the kernel's struct is the older size,
+ * so a newer caller's non-zero new fields are E2BIG and responses are clipped
+ * to the older size. */
+static const struct vsize hwpt_alloc_sizes[] = { { 611, 48 }, { 607, 40 }, { 0, 24 } };
+static const struct vsize hw_info_sizes[] = { { 607, 40 }, { 0, 32 } };
+static const struct vsize viommu_alloc_sizes[] = { { 617, 40 }, { 0, 24 } };
+
+#define IOCTL_OP_GREW(_ioctl, _fn, _struct, _last, _since, _older)               \
+    [_IOC_NR(_ioctl) - IOMMUFD_CMD_BASE] = {                                      \
+        .size = sizeof(struct _struct),                                           \
+        .older = _older,                                                          \
+        .min_size = offsetofend(struct _struct, _last),                           \
+        .ioctl_num = _ioctl,                                                      \
+        .since = _since,                                                          \
+        .execute = _fn,                                                           \
+    }
+
 static const struct ioctl_op ops[] = {
     IOCTL_OP(IOMMU_DESTROY, mfd_destroy, iommu_destroy, id, 602),
     IOCTL_OP(IOMMU_IOAS_ALLOC, mfd_ioas_alloc, iommu_ioas_alloc, out_ioas_id, 602),
@@ -81,8 +105,10 @@ static const struct ioctl_op ops[] = {
     IOCTL_OP(IOMMU_IOAS_UNMAP, mfd_ioas_unmap, iommu_ioas_unmap, length, 602),
     IOCTL_OP(IOMMU_OPTION, mfd_option, iommu_option, val64, 602),
     IOCTL_OP(IOMMU_VFIO_IOAS, mfd_vfio_ioas, iommu_vfio_ioas, __reserved, 602),
-    IOCTL_OP(IOMMU_HWPT_ALLOC, mfd_hwpt_alloc, iommu_hwpt_alloc, __reserved, 606),
-    IOCTL_OP(IOMMU_GET_HW_INFO, mfd_get_hw_info, iommu_hw_info, __reserved, 606),
+    IOCTL_OP_GREW(IOMMU_HWPT_ALLOC, mfd_hwpt_alloc, iommu_hwpt_alloc, __reserved, 606,
+                  hwpt_alloc_sizes),
+    IOCTL_OP_GREW(IOMMU_GET_HW_INFO, mfd_get_hw_info, iommu_hw_info, __reserved, 606,
+                  hw_info_sizes),
     IOCTL_OP(IOMMU_HWPT_SET_DIRTY_TRACKING, mfd_hwpt_set_dirty_tracking,
              iommu_hwpt_set_dirty_tracking, __reserved, 607),
     IOCTL_OP(IOMMU_HWPT_GET_DIRTY_BITMAP, mfd_hwpt_get_dirty_bitmap,
@@ -91,7 +117,8 @@ static const struct ioctl_op ops[] = {
              __reserved, 608),
     IOCTL_OP(IOMMU_FAULT_QUEUE_ALLOC, mfd_fault_alloc, iommu_fault_alloc, out_fault_fd, 611),
     IOCTL_OP(IOMMU_IOAS_MAP_FILE, mfd_ioas_map_file, iommu_ioas_map_file, iova, 613),
-    IOCTL_OP(IOMMU_VIOMMU_ALLOC, mfd_viommu_alloc, iommu_viommu_alloc, out_viommu_id, 613),
+    IOCTL_OP_GREW(IOMMU_VIOMMU_ALLOC, mfd_viommu_alloc, iommu_viommu_alloc, out_viommu_id, 613,
+                  viommu_alloc_sizes),
     IOCTL_OP(IOMMU_VDEVICE_ALLOC, mfd_vdevice_alloc, iommu_vdevice_alloc, virt_id, 613),
     IOCTL_OP(IOMMU_IOAS_CHANGE_PROCESS, mfd_ioas_change_process,
              iommu_ioas_change_process, __reserved, 614),
@@ -106,6 +133,19 @@ _Static_assert(sizeof(union ucmd_buffer) == 72, "largest command is iommu_test_c
 
 /* ---- dispatch ------------------------------------------------------------- */
 
+/* The kernel's sizeof for this command on the target kernel. */
+static unsigned int ksize_of(const struct ioctl_op *op)
+{
+    unsigned int kv;
+
+    if (!op->older)
+        return op->size;
+    kv = mfd_kernel_version();
+    for (const struct vsize *v = op->older;; v++)
+        if (kv >= v->since)
+            return v->size;
+}
+
 static long iommufd_ioctl(struct mfd_file *f, unsigned int cmd, unsigned long arg)
 {
     struct mfd_ctx *ctx = f->priv;
@@ -114,6 +154,7 @@ static long iommufd_ioctl(struct mfd_file *f, unsigned int cmd, unsigned long ar
     struct mfd_ucmd ucmd;
     unsigned int nr = _IOC_NR(cmd);
     uint32_t user_size;
+    unsigned int ksize;
     bool prefetched;
     long ret;
 
@@ -132,8 +173,9 @@ static long iommufd_ioctl(struct mfd_file *f, unsigned int cmd, unsigned long ar
      * when reading the size word alone would (page permissions are per
      * page), and bytes past `size` that are read here are never used. */
     op = &ops[nr - IOMMUFD_CMD_BASE];
-    prefetched = op->size >= sizeof(user_size) && (arg & 4095) + op->size <= 4096;
-    ret = prefetched ? mfd_copy_from_user(&buf, arg, op->size)
+    ksize = ksize_of(op);
+    prefetched = ksize >= sizeof(user_size) && (arg & 4095) + ksize <= 4096;
+    ret = prefetched ? mfd_copy_from_user(&buf, arg, ksize)
                      : mfd_copy_from_user(&user_size, arg, sizeof(user_size));
     if (ret)
         return ret;
@@ -149,15 +191,18 @@ static long iommufd_ioctl(struct mfd_file *f, unsigned int cmd, unsigned long ar
         return -EINVAL;
     /* Step 5: copy_struct_from_user (zero-extend / zero-tail-or-E2BIG). */
     if (!prefetched) {
-        ret = mfd_copy_struct_from_user(&buf, op->size, arg, user_size);
-    } else if (user_size < op->size) {
-        memset((char *)&buf + user_size, 0, op->size - user_size);
-    } else if (user_size > op->size) {
-        /* The first op->size bytes are already in buf. */
-        ret = mfd_check_zeroed_user(arg + op->size, user_size - op->size);
+        ret = mfd_copy_struct_from_user(&buf, ksize, arg, user_size);
+    } else if (user_size < ksize) {
+        memset((char *)&buf + user_size, 0, ksize - user_size);
+    } else if (user_size > ksize) {
+        /* The first ksize bytes are already in buf. */
+        ret = mfd_check_zeroed_user(arg + ksize, user_size - ksize);
     }
     if (ret)
         return ret;
+    /* Handlers see the newest layout; fields an older kernel lacks are 0. */
+    if (ksize < op->size)
+        memset((char *)&buf + ksize, 0, op->size - ksize);
 
     memset(&ucmd, 0, sizeof(ucmd));
     ucmd.ctx = ctx;
@@ -165,6 +210,7 @@ static long iommufd_ioctl(struct mfd_file *f, unsigned int cmd, unsigned long ar
     ucmd.user_size = user_size;
     ucmd.cmd = cmd;
     ucmd.cmd_buf = &buf;
+    ucmd.ksize = ksize;
     /* Step 6, serialised per fd; step 7: publish or abort the new object. */
     pthread_mutex_lock(&ctx->lock);
     ret = op->execute(&ucmd);
@@ -184,6 +230,10 @@ int mfd_ucmd_respond(struct mfd_ucmd *ucmd, size_t len)
      * struct; a caller with an older, shorter struct never gets bytes written
      * past its size. */
     size_t n = ucmd->user_size < len ? ucmd->user_size : len;
+
+    /* An older target kernel's struct is shorter (ksize_of). */
+    if (ucmd->ksize && n > ucmd->ksize)
+        n = ucmd->ksize;
 
     return mfd_copy_to_user(ucmd->ubuffer, ucmd->cmd_buf, n) ? -EFAULT : 0;
 }

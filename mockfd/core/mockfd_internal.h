@@ -138,6 +138,11 @@ struct mfd_ucmd {
      * the handler allocated and left unpublished. The dispatcher publishes it
      * if the handler returns >= 0 and aborts it otherwise. */
     struct mfd_obj *new_obj;
+    /* The kernel's sizeof for this command on the target kernel
+     * (MOCKFD_KERNEL); cmd_buf always has the newest layout, zero past
+     * ksize. mfd_ucmd_respond never writes more than ksize bytes. 0 = no
+     * limit (a ucmd built outside the dispatcher). */
+    uint32_t ksize;
 };
 
 /* Copy min(user_size, len) bytes of the kernel struct back (iommufd.md §2

@@ -411,3 +411,70 @@ Test(dispatch, kernel_version_patchlevel)
     setenv("MOCKFD_KERNEL", "6.17.3", 1);
     cr_assert_eq(mfd_kernel_version(), 617);
 }
+
+/* Structs that grew: on an older target kernel the new optional fields are
+ * past the kernel's struct, so setting them is E2BIG (iommufd.md §2
+ * "New-binary/old-kernel rule"), and zero tails still pass. */
+static int grown(unsigned long req, uint32_t size, unsigned nzpos)
+{
+    uint64_t b[9] = { 0 };
+    b[0] = size;
+    if (nzpos)
+        ((unsigned char *)b)[nzpos] = 1;
+    int fd = mockfd_open();
+    int e = xioctl(fd, req, b);
+    mockfd_close(fd);
+    return e;
+}
+
+Test(dispatch, grown_structs_old_kernel)
+{
+    setenv("MOCKFD_KERNEL", "6.6", 1);
+    cr_assert_eq(grown(IOMMU_HWPT_ALLOC, 48, 24), E2BIG);   /* data_type: 6.7 */
+    cr_assert_eq(grown(IOMMU_HWPT_ALLOC, 48, 40), E2BIG);   /* fault_id: 6.11 */
+    cr_assert_neq(grown(IOMMU_HWPT_ALLOC, 48, 0), E2BIG);
+    cr_assert_neq(grown(IOMMU_HWPT_ALLOC, 24, 0), EINVAL);
+    cr_assert_eq(grown(IOMMU_GET_HW_INFO, 40, 32), E2BIG);  /* out_capabilities: 6.7 */
+    cr_assert_neq(grown(IOMMU_GET_HW_INFO, 40, 0), E2BIG);
+}
+
+Test(dispatch, grown_structs_mid_kernel)
+{
+    setenv("MOCKFD_KERNEL", "6.8", 1);
+    cr_assert_neq(grown(IOMMU_HWPT_ALLOC, 48, 24), E2BIG);
+    cr_assert_eq(grown(IOMMU_HWPT_ALLOC, 48, 40), E2BIG);
+    cr_assert_neq(grown(IOMMU_GET_HW_INFO, 40, 32), E2BIG);
+}
+
+Test(dispatch, grown_structs_viommu)
+{
+    setenv("MOCKFD_KERNEL", "6.14", 1);
+    cr_assert_eq(grown(IOMMU_VIOMMU_ALLOC, 40, 24), E2BIG);  /* data_len: 6.17 */
+    cr_assert_neq(grown(IOMMU_VIOMMU_ALLOC, 40, 0), E2BIG);
+    cr_assert_neq(grown(IOMMU_HWPT_ALLOC, 48, 40), E2BIG);
+}
+
+Test(dispatch, grown_structs_newest)
+{
+    unsetenv("MOCKFD_KERNEL");
+    cr_assert_neq(grown(IOMMU_VIOMMU_ALLOC, 40, 24), E2BIG);
+    cr_assert_neq(grown(IOMMU_HWPT_ALLOC, 48, 40), E2BIG);
+    cr_assert_eq(grown(IOMMU_HWPT_ALLOC, 56, 48), E2BIG);
+}
+
+Test(dispatch, respond_clips_to_kernel_size)
+{
+    unsigned char kbuf[48], ubuf[48];
+    struct mfd_ucmd u;
+
+    memset(kbuf, 0x11, sizeof(kbuf));
+    memset(ubuf, 0, sizeof(ubuf));
+    memset(&u, 0, sizeof(u));
+    u.user_size = 48;
+    u.ksize = 24;
+    u.cmd_buf = kbuf;
+    u.ubuffer = mfd_uptr(ubuf);
+    cr_assert_eq(mfd_ucmd_respond(&u, 48), 0);
+    for (int i = 0; i < 48; i++)
+        cr_assert_eq(ubuf[i], i < 24 ? 0x11 : 0);
+}
