@@ -39,6 +39,10 @@ static const struct e2e_model __attribute__((unused)) e2e_vtd_qemu = { "vtd:qemu
 #define E2E_TEST_X(name) \
     E2E_ONE(name, vtd, e2e_vtd) E2E_ONE(name, vtd_nodirty, e2e_vtd_nodirty) \
     E2E_ONE(name, vtd_qemu, e2e_vtd_qemu)
+/* Models whose hardware and driver track dirty pages. */
+#define E2E_DIRTY_TEST_X(name) E2E_ONE(name, vtd, e2e_vtd)
+#define E2E_DIRTY_TEST(name) static void name(const struct e2e_model *m); E2E_DIRTY_TEST_X(name) \
+    static void name(const struct e2e_model *m)
 #define E2E_TEST(name) static void name(const struct e2e_model *m); E2E_TEST_X(name) \
     static void name(const struct e2e_model *m)
 
