@@ -8,7 +8,7 @@
 E2E_TEST(full_flow)
 {
     struct e2e e;
-    uint8_t *buf = e2e_buf(NPAGES * 4096, 4096), data[64], back[64];
+    uint8_t *buf = e2e_buf(NPAGES * 4096, 4096), data[256], back[256];
     const uint64_t iova = 0x100000;
     uint64_t bm[4];
     uint32_t hwpt = 0, pt;
@@ -31,7 +31,7 @@ E2E_TEST(full_flow)
     cr_assert_eq(pt, hwpt, "attach to a HWPT keeps pt_id");
 
     /* DMA write lands in the user buffer; a read gets it back */
-    for (i = 0; i < 64; i++)
+    for (i = 0; i < (int)sizeof(data); i++)
         data[i] = (uint8_t)(i * 7 + 1);
     cr_assert_eq(e2e_dma(&e, iova + 3 * 4096 + 100, data, sizeof(data), true), 0);
     cr_assert_eq(memcmp(buf + 3 * 4096 + 100, data, sizeof(data)), 0);
