@@ -32,7 +32,9 @@
 #define MAX_DEVICES 256
 
 /* Drivers are optional at link time: a model whose driver has not been
- * written yet is rejected with ENODEV. */
+ * written yet (or not linked: the mockfd suite links mockfd/core alone) is
+ * rejected with ENODEV. */
+extern const struct mfd_iommu_driver mfd_vtd_driver __attribute__((weak));
 extern const struct mfd_iommu_driver mfd_amdvi_driver __attribute__((weak));
 extern const struct mfd_iommu_driver mfd_smmuv3_driver __attribute__((weak));
 
