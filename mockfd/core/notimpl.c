@@ -12,12 +12,6 @@
 
 #define WEAK __attribute__((weak))
 
-/* Issue "HWPT / hw_info / dirty tracking": hwpt.c, device.c. */
-WEAK int mfd_hwpt_alloc(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUPP; }
-WEAK int mfd_get_hw_info(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUPP; }
-WEAK int mfd_hwpt_set_dirty_tracking(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUPP; }
-WEAK int mfd_hwpt_get_dirty_bitmap(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUPP; }
-WEAK int mfd_hwpt_invalidate(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUPP; }
 /* Issue "fault queues": fault.c. */
 WEAK int mfd_fault_alloc(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUPP; }
 /* Issue "vIOMMU": viommu.c, eventq.c. */
@@ -27,33 +21,3 @@ WEAK int mfd_veventq_alloc(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSU
 WEAK int mfd_hw_queue_alloc(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUPP; }
 /* Issue "selftest op": selftest.c. */
 WEAK int mfd_test_cmd(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUPP; }
-
-/* Issue "platform and devices": mockfd/drivers, device.c. */
-WEAK int mockfd_platform_add_iommu(const char *spec)
-{
-    (void)spec;
-    errno = ENODEV;
-    return -1;
-}
-
-WEAK int mockfd_platform_add_device(int iommu_index, uint32_t rid)
-{
-    (void)iommu_index, (void)rid;
-    errno = ENODEV;
-    return -1;
-}
-
-WEAK int mockfd_device_open(int device_index)
-{
-    (void)device_index;
-    errno = ENODEV;
-    return -1;
-}
-
-WEAK int mockfd_device_dma(int device_fd, uint32_t pasid, uint64_t iova, void *buf,
-                           size_t len, bool write)
-{
-    (void)device_fd, (void)pasid, (void)iova, (void)buf, (void)len, (void)write;
-    errno = ENODEV;
-    return -1;
-}
