@@ -182,10 +182,10 @@ void smmu_event(struct emu_iommu *iommu, const struct smmu_event *ev)
     wr32(iommu, SMMU_EVENTQ_PROD, (prod & Q_OVF) | (((prod & ((2u << qs) - 1)) + 1) & ((2u << qs) - 1)));
     if (emu_tracing(iommu)) {
         snprintf(buf, sizeof(buf),
-                 "EVENTQ[%u] %s sid=0x%x ssid=%d addr=0x%llx S2=%d CLASS=%u RnW=%d",
+                 "EVENTQ[%u] %s sid=0x%x ssid=%d addr=0x%llx S2=%d CLASS=%s RnW=%d",
                  pidx, smmu_event_name(ev->type), ev->sid,
                  ev->ssid == EMU_NO_PASID ? -1 : (int)ev->ssid, (unsigned long long)ev->input,
-                 ev->s2, ev->class_, ev->rnw);
+                 ev->s2, ev->class_ == CLASS_CD ? "CD" : ev->class_ == CLASS_TT ? "TT" : "IN", ev->rnw);
         trace_event(iommu, rec[0], rec[2], buf);
     }
     if (rd32(iommu, SMMU_IRQ_CTRLACK) & IRQ_EVENTQ_EN)

@@ -201,7 +201,7 @@ retry:
                 struct emu_trace_rec rec = {
                     .kind = EMU_TRACE_AD_UPDATE, .a = wpa, .b = nd, .width = 8,
                     .rid = ev->sid, .pasid = ev->ssid,
-                    .what = (nd ^ desc) == PTE_AF ? "AF" : (nd ^ desc) & PTE_AF ? "AF+D" : "D" };
+                    .what = (nd ^ desc) == PTE_AF ? "AF" : (nd ^ desc) & PTE_AF ? "AD" : "DBM" };
                 emu_trace(iommu, &rec);
             }
             desc = nd;

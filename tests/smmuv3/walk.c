@@ -1,6 +1,7 @@
 /* SMMUv3 translation: S1/S2/nested walks at each granule and level count,
  * blocks, permissions, AF and HTTU dirty state (smmuv3.md §4-§6, §9). */
 #include <errno.h>
+#include <stdio.h>
 
 #include "helpers.h"
 
@@ -534,5 +535,51 @@ Test(smmuv3_walk, ttb1_and_tbi)
     cd_put(&e, CD_GPA, cd);
     cfgi_all(&e);
     check_rw(&e, 16, EMU_NO_PASID, 0x0100000000005000ull, DATA_GPA);
+    env_fini(&e);
+}
+
+struct tlog { char lines[64][160]; unsigned n; };
+static void tcollect(void *opaque, const struct emu_iommu *u, const struct emu_trace_rec *rec)
+{
+    struct tlog *t = opaque;
+    static const char *const kinds[] = { "MMIO_READ", "MMIO_WRITE", "FETCH", "AD", "FAULT", "INVAL",
+                                         "XLATE", "EVENT" };
+    (void)u;
+    if (t->n < 64 && rec->kind != EMU_TRACE_MMIO_READ && rec->kind != EMU_TRACE_MMIO_WRITE)
+        snprintf(t->lines[t->n++], 160, "%s %s", kinds[rec->kind], rec->what ? rec->what : "");
+}
+static bool tfind(const struct tlog *t, const char *s)
+{
+    for (unsigned i = 0; i < t->n; i++)
+        if (!strcmp(t->lines[i], s))
+            return true;
+    return false;
+}
+
+Test(smmuv3_walk, trace_records)
+{
+    struct env e;
+    struct tlog *t = calloc(1, sizeof(*t));
+    uint64_t root, buf = 0;
+
+    env_init(&e, NULL);
+    bringup(&e);
+    root = setup_s1(&e, 4, 0, 16, 4, true, true);
+    pt_map(&e, root, 12, 0, 48, 0x1000, DATA_GPA, 3, (S1_ATTR & ~S1_AF) | S1_DBM | S1_RDONLY);
+    emu_set_trace(e.u, tcollect, t);
+    cr_assert_eq(dma(&e, 4, EMU_NO_PASID, 0x1000, &buf, 8, true, NULL), 0);
+    check_fault(&e, 4, EMU_NO_PASID, 0x9000, false, EVT_F_TRANSLATION);
+    cmd_sync(&e);
+    emu_set_trace(e.u, NULL, NULL);
+    cr_assert(tfind(t, "FETCH STE"));
+    cr_assert(tfind(t, "FETCH CD"));
+    cr_assert(tfind(t, "FETCH S1 L0"));
+    cr_assert(tfind(t, "FETCH S1 L3"));
+    cr_assert(tfind(t, "AD AD"));
+    cr_assert(tfind(t, "FAULT F_TRANSLATION"));
+    cr_assert(tfind(t, "EVENT EVENTQ[0] F_TRANSLATION sid=0x4 ssid=-1 addr=0x9000 S2=0 CLASS=IN RnW=1"));
+    cr_assert(tfind(t, "EVENT IRQ EVENTQ wired"));
+    cr_assert(tfind(t, "INVAL CMD_SYNC CS=SIG_NONE"));
+    free(t);
     env_fini(&e);
 }
