@@ -135,6 +135,16 @@ static void table_free(uint64_t gpa, uint64_t size)
     pthread_mutex_unlock(&pool_lock);
 }
 
+static const uint64_t *table_ptr(uint64_t gpa)
+{
+    uint64_t base = (uint64_t)(uintptr_t)pool_base;
+
+    /* pool pages are guest-physical at their own address (identity) */
+    if (!base || gpa < base || gpa - base >= POOL_SIZE || (gpa & 4095))
+        return NULL;
+    return (const uint64_t *)(uintptr_t)gpa;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Identity map of pinned pages, reference counted per 4 KiB page. */
 
@@ -321,6 +331,7 @@ static void guest_unmap(uint64_t pa, uint64_t len)
 static const struct mfd_platform_ops plat_ops = {
     .table_alloc = table_alloc,
     .table_free = table_free,
+    .table_ptr = table_ptr,
     .guest_map = guest_map,
     .guest_unmap = guest_unmap,
     .copy_struct_from_user = mfd_copy_struct_from_user,

@@ -36,6 +36,11 @@ struct mfd_platform_ops {
      * 0 on failure (-ENOMEM). */
     uint64_t (*table_alloc)(uint64_t size);
     void (*table_free)(uint64_t gpa, uint64_t size);
+    /* The driver's own view of a table it allocated (the kernel driver's
+     * phys_to_virt of its page-table pages): host pointer to the 4 KiB page
+     * at gpa, or NULL (then use emu_mem_read). Loads through it must be
+     * atomic 64-bit loads; updates still go through emu_mem_*. */
+    const uint64_t *(*table_ptr)(uint64_t gpa);
     /* Make the pinned host pages [pa, pa+len) visible to the hardware at
      * gpa == pa (reference counted per 4 KiB page). 0 or -errno. */
     int (*guest_map)(uint64_t pa, uint64_t len);

@@ -318,14 +318,31 @@ struct dirty_ctx {
 static void dirty_lvl(struct vtd_domain *vd, uint64_t t, unsigned lvl, uint64_t base,
                       uint64_t s, uint64_t last, struct dirty_ctx *c)
 {
-    uint64_t span = 1ull << lvl_shift(lvl), ent[512];
+    uint64_t span = 1ull << lvl_shift(lvl), buf[512];
     unsigned i0 = (unsigned)((s - base) >> lvl_shift(lvl));
     unsigned i1 = (unsigned)((last - base) >> lvl_shift(lvl)), i;
+    const uint64_t *tp = vd->vu->u->plat->table_ptr ? vd->vu->u->plat->table_ptr(t) : NULL;
+    const uint64_t *ent;
 
-    if (emu_mem_read(mem(vd), t + i0 * 8ull, ent, (i1 - i0 + 1) * 8ull))
-        return;
+    if (tp) {
+        ent = tp + i0;
+    } else {
+        if (emu_mem_read(mem(vd), t + i0 * 8ull, buf, (i1 - i0 + 1) * 8ull))
+            return;
+        ent = buf;
+    }
+    if (lvl == 1) {
+        /* fast path: a table with no D bit at all costs one pass of loads */
+        uint64_t acc = 0;
+
+        for (i = 0; i <= i1 - i0; i++)
+            acc |= __atomic_load_n(&ent[i], __ATOMIC_RELAXED);
+        if (!(acc & SL_D))
+            return;
+    }
     for (i = i0; i <= i1; i++) {
-        uint64_t e = ent[i - i0], eb = base + i * span, el = eb + span - 1;
+        uint64_t e = __atomic_load_n(&ent[i - i0], __ATOMIC_RELAXED), eb = base + i * span,
+                 el = eb + span - 1;
 
         if (!PRESENT(e))
             continue;
