@@ -158,7 +158,7 @@ static inline uint64_t vtcr(unsigned t0sz, unsigned sl0, unsigned tg, unsigned p
 }
 static inline void ste_add_s2(uint64_t ste[8], unsigned vmid, uint64_t vt, uint64_t ttb, bool ha, bool hd)
 {
-    ste[0] = (ste[0] & ~0xEull) | 1 | ((((ste[0] >> 1) & 7) == 5 ? 7ull : 6ull) << 1);
+    ste[0] = (ste[0] & ~0xEull) | 1 | ((((ste[0] >> 1) & 5) == 5 ? 7ull : 6ull) << 1);
     ste[2] = vmid | (vt << 32) | (1ull << 51) | (1ull << 58) | ((uint64_t)ha << 56) | ((uint64_t)hd << 55);
     ste[3] = ttb;
 }

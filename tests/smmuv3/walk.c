@@ -583,3 +583,49 @@ Test(smmuv3_walk, trace_records)
     free(t);
     env_fini(&e);
 }
+
+/* §6.4 nested: the stage-1 AF update is a stage-2 write to the descriptor's
+ * IPA; a read-only stage-2 mapping of the table gives a stage-2 F_PERMISSION
+ * with CLASS=TT and TTRnW=0, even for a read. */
+Test(smmuv3_walk, nested_httu_needs_s2_write)
+{
+    struct env e;
+    const uint64_t off = 0x2000000;
+    uint64_t s2root, s1root, l1, l2, l3, ste[8], cd[8], rec[4], buf = 0;
+    struct emu_fault f;
+
+    env_init(&e, NULL);
+    bringup(&e);
+    s2root = pt_alloc(&e, 4096);
+    s1root = pt_alloc(&e, 4096);
+    l1 = pt_alloc(&e, 4096);
+    l2 = pt_alloc(&e, 4096);
+    l3 = pt_alloc(&e, 4096);
+    pt_map(&e, s2root, 12, 0, 48, 0x200000 + off, 0x200000, 2, S2_ATTR);                 /* CDs */
+    pt_map(&e, s2root, 12, 0, 48, PT_GPA + off, PT_GPA, 2, S2_ATTR & ~S2_W);             /* tables RO */
+    pt_map(&e, s2root, 12, 0, 48, DATA_GPA + off, DATA_GPA, 2, S2_ATTR);
+    put64(&e, s1root, (l1 + off) | 3);
+    put64(&e, l1, (l2 + off) | 3);
+    put64(&e, l2, (l3 + off) | 3);
+    put64(&e, l3 + 8, (DATA_GPA + off) | (S1_ATTR & ~S1_AF) | 3);
+    cd_make(cd, 16, 0, s1root + off, 1, true, false);
+    cd_put(&e, CD_GPA, cd);
+    ste_s1(ste, CD_GPA + off, 0, 0, 0);
+    ste_add_s2(ste, 2, vtcr(16, 2, 0, 5), s2root, false, false);
+    ste_put(&e, 3, ste);
+    cr_assert_eq(dma(&e, 3, EMU_NO_PASID, 0x1000, &buf, 8, false, &f), -EFAULT);
+    cr_assert_eq(f.reason, EVT_F_PERMISSION);
+    evt_get(&e, 0, rec);
+    cr_assert_eq(rec[1], (1ull << 35) | (1ull << 39) | ((uint64_t)CLASS_TT << 40));   /* TTRnW=0 */
+    cr_assert_eq(rec[3], l3 + off);
+    cr_assert_eq(get64(&e, l3 + 8) & S1_AF, 0);
+    /* Stage 2 with S2HA/S2HD and DBM on the table block: the update goes through. */
+    pt_map(&e, s2root, 12, 0, 48, PT_GPA + off, PT_GPA, 2, (S2_ATTR & ~S2_W) | S2_DBM);
+    ste_add_s2(ste, 2, vtcr(16, 2, 0, 5), s2root, true, true);
+    ste_put(&e, 3, ste);
+    cfgi_all(&e);
+    tlbi_all(&e);
+    cr_assert_eq(dma(&e, 3, EMU_NO_PASID, 0x1000, &buf, 8, false, &f), 0);
+    cr_assert_eq(get64(&e, l3 + 8) & S1_AF, S1_AF);
+    env_fini(&e);
+}
