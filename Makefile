@@ -34,7 +34,6 @@ TDEPS_vtd    := emu/core emu/vtd
 TDEPS_amdvi  := emu/core emu/amdvi
 TDEPS_smmuv3 := emu/core emu/smmuv3
 TDEPS_uapi   :=
-TDEPS_mockfd := emu/core mockfd/core
 tdeps = $(if $(filter undefined,$(origin TDEPS_$(1))),$(COMPONENTS),$(TDEPS_$(1)))
 
 TEST_SUITES := $(notdir $(patsubst %/,%,$(dir $(wildcard tests/*/*.c))))
