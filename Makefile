@@ -11,6 +11,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 VERSION := 0.1.0
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 
 CC      ?= cc
 comma := ,
@@ -121,7 +122,7 @@ tests-build: $(addprefix $(B)/tests/,$(TEST_SUITES)) $(addprefix $(A)/tests/,$(T
 # replay, golden files). scripts/run-tests.sh prints one closing count line.
 TEST_EXTRA ?=
 test: deps
-	@$(MAKE) --no-print-directory all tests-build $(TEST_EXTRA_BUILD)
+	@$(MAKE) --no-print-directory -s -j$(JOBS) all tests-build $(TEST_EXTRA_BUILD)
 	@bash scripts/run-tests.sh $(TEST_SUITES) -- $(TEST_EXTRA)
 
 # Run one suite quickly while developing: make check-vtd (plain) / check-asan-vtd.
@@ -132,7 +133,7 @@ check-asan-%: $(A)/tests/%
 
 DEMO_CMD ?= $(B)/examples/ioas_demo
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -s -j$(JOBS) all
 	@$(DEMO_CMD)
 
 bench: deps
