@@ -603,12 +603,43 @@ static void note_written(struct run *r, uint64_t iova, size_t len)
     }
 }
 
-static bool was_written(const struct run *r, struct io_pagetable *iopt, uint64_t s, uint64_t l)
+/* The largest leaf the driver may have used for the page at iova in area a:
+ * a page size of the domain whose naturally aligned block around iova lies
+ * inside the area and keeps IOVA and user VA congruent (the kernel's
+ * iopt_area / iommu_map page-size choice). Dirty tracking is per leaf, so a
+ * write anywhere in the leaf dirties every 4 KB page it covers. */
+static uint64_t leaf_size(const struct mfd_domain *d, const struct iopt_area *a, uint64_t iova)
 {
-    for (unsigned i = 0; i < r->nwritten; i++) {
-        uint64_t p = r->written[i];
+    uint64_t best = 4096, bm = d ? d->pgsize_bitmap : 4096;
 
-        if (p + 4095 >= s && p <= l && iopt_area_iter_first(iopt, p, p + 4095))
+    if (!d || !d->allow_huge)
+        return best;
+    for (unsigned sh = 13; sh < 48; sh++) {
+        uint64_t sz = 1ull << sh, blk = iova & ~(sz - 1);
+
+        if (!(bm & sz))
+            continue;
+        if (blk < iopt_area_iova(a) || blk + sz - 1 > iopt_area_last_iova(a) ||
+            ((iopt_area_uva(a) - iopt_area_iova(a)) & (sz - 1)))
+            break;
+        best = sz;
+    }
+    return best;
+}
+
+static bool was_written(const struct run *r, struct mfd_hwpt *hwpt, uint64_t s, uint64_t l)
+{
+    struct io_pagetable *iopt = &hwpt->ioas->iopt;
+
+    for (unsigned i = 0; i < r->nwritten; i++) {
+        uint64_t p = r->written[i], sz, blk;
+        struct iopt_area *a = iopt_area_iter_first(iopt, p, p + 4095);
+
+        if (!a)
+            continue;
+        sz = leaf_size(hwpt->domain, a, p);
+        blk = p & ~(sz - 1);
+        if (blk + sz - 1 >= s && blk <= l)
             return true;
     }
     return false;
@@ -632,9 +663,12 @@ static void check_dirty(const struct run *r, const struct iommu_hwpt_get_dirty_b
     for (uint64_t i = 0; i < nbits && i / 8 < bitmap_len; i++) {
         uint64_t s = c->iova + i * c->page_size;
 
-        if (bitmap[i / 8] & (1u << (i % 8)))
-            if (!was_written(r, &hwpt->ioas->iopt, s, s + c->page_size - 1))
+        if (bitmap[i / 8] & (1u << (i % 8))) {
+            if (trace)
+                fprintf(stderr, "    dirty %#llx\n", (unsigned long long)s);
+            if (!was_written(r, hwpt, s, s + c->page_size - 1))
                 die(r, "dirty bit for a page no device wrote (or not mapped)");
+        }
     }
 }
 
