@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <linux/iommufd.h>
 
@@ -165,6 +166,33 @@ static int flush_all_caches(struct amdvi_unit *au)
 /* ------------------------------------------------------------------------ */
 /* Probe / remove. */
 
+/* AMD_IOMMU_PGSIZES: every power of two >= 4 KiB but 512 GiB (amdvi.md §5.2) */
+#define PGSIZES_V1 (~0xfffull & ~(2ull << 38))
+#define PGSIZES_V2 ((1ull << 12) | (1ull << 21) | (1ull << 30))
+
+/* The kernel command line amd_iommu= options that change this driver
+ * (parse_amd_iommu_options), from MOCKFD_AMD_IOMMU, comma separated:
+ * "nohugepages" (v1 page sizes 4 KiB only), "v2_pgsizes_only" (4 KiB,
+ * 2 MiB, 1 GiB); unknown words are ignored ("Unknown option"). */
+static uint64_t pgsize_option(void)
+{
+    const char *env = getenv("MOCKFD_AMD_IOMMU"), *p;
+    uint64_t bm = PGSIZES_V1;
+
+    for (p = env; p && *p;) {
+        size_t n = strcspn(p, ",");
+
+        if (n == 11 && !strncasecmp(p, "nohugepages", n))
+            bm = 1ull << 12;
+        else if (n == 15 && !strncasecmp(p, "v2_pgsizes_only", n))
+            bm = PGSIZES_V2;
+        p += n;
+        while (*p == ',')
+            p++;
+    }
+    return bm;
+}
+
 /* Linux iommu_disable(): each bit its own RMW, IommuEn last but one. */
 static void iommu_disable(struct amdvi_unit *au)
 {
@@ -231,6 +259,7 @@ static int amdvi_probe(struct mfd_iommu_unit *u)
         goto fail;
     }
     au->hpt_level = EFR_HATS(au->efr) + 4;
+    au->pgsize_bitmap = pgsize_option();
     au->dev_table = p->table_alloc(DEVTAB_BYTES);
     au->cmd_buf = p->table_alloc(RING_BYTES);
     au->evt_log = p->table_alloc(RING_BYTES);
@@ -462,10 +491,10 @@ static int amdvi_domain_alloc_paging(struct mfd_iommu_unit *u, uint32_t rid, uin
     }
     ad->dom.ops = ad->dirty_ops ? &amdvi_domain_dirty_ops : &amdvi_domain_ops;
     /* do_iommu_domain_alloc: aperture [0, dma_max_address(V1) = ~0] and
-     * AMD_IOMMU_PGSIZES: every power of two >= 4 KiB but 512 GiB */
+     * amd_iommu_pgsize_bitmap (AMD_IOMMU_PGSIZES unless amd_iommu= says) */
     ad->dom.aperture_start = 0;
     ad->dom.aperture_end = UINT64_MAX;
-    ad->dom.pgsize_bitmap = ~0xfffull & ~(2ull << 38);
+    ad->dom.pgsize_bitmap = au->pgsize_bitmap;
     ad->dom.priv = ad;
     *out = &ad->dom;
     return 0;

@@ -113,6 +113,7 @@ struct amdvi_unit {
     pthread_mutex_t cmd_lock;       /* command ring and semaphore */
     uint64_t efr, efr2;
     unsigned hpt_level;             /* HATS + 4 */
+    uint64_t pgsize_bitmap;         /* amd_iommu_pgsize_bitmap */
     uint64_t dev_table;             /* gpa, 2 MiB, 65536 DTEs */
     uint64_t cmd_buf, evt_log;      /* gpa, RING_BYTES each */
     uint32_t cmd_tail, cmd_head;    /* byte offsets as Linux keeps them */

@@ -389,3 +389,47 @@ Test(amdvi_e2e, table_grows_and_dte_follows)
     munmap(buf, 2 * PG);
     ASSERT_NO_LEAKS();
 }
+
+/* The kernel's amd_iommu=v2_pgsizes_only / nohugepages (MOCKFD_AMD_IOMMU)
+ * restrict the leaf sizes: a 64 KiB-aligned 64 KiB area becomes 16 plain
+ * 4 KiB leaves (exact dirty bits); with nohugepages even 2 MiB is split. */
+static void pgsize_option(const char *opt, unsigned want_lvl_2m)
+{
+    const uint64_t two_m = 2ull << 20, iova2 = 0x80000000ull, iova64 = 0x90000000ull;
+    struct e2e e;
+    uint8_t *big, *small;
+    uint32_t hwpt = 0, pt;
+    uint64_t leaf;
+    unsigned lvl;
+    char s[64];
+
+    cr_assert_eq(setenv("MOCKFD_AMD_IOMMU", opt, 1), 0);
+    e2e_setup(&e, &amdvi_model);
+    big = e2e_buf(two_m, two_m);
+    small = e2e_buf(64 * 1024, 64 * 1024);
+    cr_assert_eq(e2e_map(&e, e.ioas, big, two_m, iova2), 0);
+    cr_assert_eq(e2e_map(&e, e.ioas, small, 64 * 1024, iova64), 0);
+    cr_assert_eq(e2e_hwpt_alloc(&e, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, e.ioas, &hwpt), 0);
+    pt = hwpt;
+    cr_assert_eq(e2e_attach(&e, &pt), 0);
+    leaf = a_leaf(&e, iova64 + 3 * PG, &lvl);
+    cr_assert_eq(lvl, 1);
+    cr_assert_eq((leaf >> 9) & 7, 0);
+    cr_assert_eq(leaf & A_ADDR_MASK, (uint64_t)(uintptr_t)small + 3 * PG);
+    leaf = a_leaf(&e, iova2, &lvl);
+    cr_assert_eq(lvl, want_lvl_2m);
+    cr_assert_eq((leaf >> 9) & 7, 0);
+    cr_assert_eq(e2e_set_dirty(&e, hwpt, true), 0);
+    a_write(&e, iova64 + 9 * PG, 9);
+    a_dirty_str(&e, hwpt, iova64, 16, PG, 0, s);
+    cr_assert_str_eq(s, "0000000001000000");
+    cr_assert_eq(e2e_detach(&e), 0);
+    cr_assert_eq(e2e_destroy(&e, hwpt), 0);
+    e2e_teardown(&e);
+    munmap(big, two_m);
+    munmap(small, 64 * 1024);
+    ASSERT_NO_LEAKS();
+}
+
+Test(amdvi_e2e, pgsizes_v2_only) { pgsize_option("v2_pgsizes_only", 2); }
+Test(amdvi_e2e, pgsizes_nohugepages) { pgsize_option("irtcachedis,nohugepages", 1); }

@@ -16,13 +16,13 @@
 #define A_EVT_HEAD  0x2010
 #define A_EVT_TAIL  0x2018
 
-static const struct e2e_model amdvi_model = {
+static const struct e2e_model __attribute__((unused)) amdvi_model = {
     "amdvi", 0x10, true, true, IOMMU_HW_INFO_TYPE_AMD, 16, 15
 };
-static const struct e2e_model amdvi_nodirty_model = {
+static const struct e2e_model __attribute__((unused)) amdvi_nodirty_model = {
     "amdvi:nodirty", 0x18, false, true, IOMMU_HW_INFO_TYPE_AMD, 16, 15
 };
-static const struct e2e_model amdvi_qemu_model = {
+static const struct e2e_model __attribute__((unused)) amdvi_qemu_model = {
     "amdvi:qemu", 0x100, false, true, IOMMU_HW_INFO_TYPE_AMD, 16, 0
 };
 
