@@ -81,7 +81,7 @@ int smmu_pgtable_init(struct smmu_domain *sd)
     sd->start_level = 4 - levels;
     if (sd->stage == SMMU_STAGE2 && sd->start_level == 0 && (1u << pgd_bits(sd)) <= 16)
         sd->start_level = 1;
-    sd->pgd = sd->su->u->plat->table_alloc(pgd_size(sd));
+    sd->pgd = smmu_table_alloc(sd->su, pgd_size(sd));
     return sd->pgd ? 0 : -ENOMEM;
 }
 
@@ -344,7 +344,7 @@ static void free_lvl(struct smmu_domain *sd, uint64_t t, unsigned lvl, uint64_t 
         }
     }
     free(ent);
-    sd->su->u->plat->table_free(t, tsize);
+    smmu_table_free(sd->su, t, tsize);
 }
 
 /* free_io_pgtable_ops: TLB flush of the context, then the tables; then the

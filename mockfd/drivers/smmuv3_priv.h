@@ -220,6 +220,10 @@ struct smmu_unit {
     bool broken;                    /* a handshake timed out */
     /* ids */
     uint8_t *asid_map, *vmid_map;
+    /* over-allocations made to get natural alignment (smmu_table_alloc) */
+    pthread_mutex_t alloc_lock;
+    struct smmu_raw { uint64_t gpa, raw, rawsize; } *raws;
+    unsigned nraws, raws_cap;
     /* masters */
     struct smmu_master *masters;
     unsigned nmasters, masters_cap;
@@ -231,6 +235,10 @@ static inline struct smmu_domain *to_smmu(struct mfd_domain *d)
 }
 
 /* smmuv3.c */
+/* Zeroed guest memory of `size` (a power of two) aligned to its size, as
+ * the SMMU requires of queues and tables; 0 on failure. */
+uint64_t smmu_table_alloc(struct smmu_unit *su, uint64_t size);
+void smmu_table_free(struct smmu_unit *su, uint64_t gpa, uint64_t size);
 uint32_t smmu_rd32(struct smmu_unit *su, uint64_t off);
 void smmu_wr32(struct smmu_unit *su, uint64_t off, uint32_t v);
 void smmu_wr64(struct smmu_unit *su, uint64_t off, uint64_t v);

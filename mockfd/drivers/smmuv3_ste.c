@@ -39,7 +39,6 @@ static void abort_stes(struct smmu_unit *su, uint64_t gpa, unsigned n)
 /* arm_smmu_init_strtab_2lvl / _linear */
 int smmu_strtab_init(struct smmu_unit *su)
 {
-    const struct mfd_platform_ops *p = su->u->plat;
 
     if (su->two_lvl_strtab) {
         unsigned l1_bits = su->sid_bits - STRTAB_SPLIT;
@@ -58,7 +57,7 @@ int smmu_strtab_init(struct smmu_unit *su)
         if (su->strtab_size < 4096)
             su->strtab_size = 4096;
     }
-    su->strtab = p->table_alloc(su->strtab_size);
+    su->strtab = smmu_table_alloc(su, su->strtab_size);
     if (!su->strtab)
         return -ENOMEM;
     if (!su->two_lvl_strtab)
@@ -68,18 +67,17 @@ int smmu_strtab_init(struct smmu_unit *su)
 
 void smmu_strtab_free(struct smmu_unit *su)
 {
-    const struct mfd_platform_ops *p = su->u->plat;
     unsigned i;
 
     if (su->l2) {
         for (i = 0; i < su->l1_ents; i++)
             if (su->l2[i])
-                p->table_free(su->l2[i], (1u << STRTAB_SPLIT) * STE_SIZE);
+                smmu_table_free(su, su->l2[i], (1u << STRTAB_SPLIT) * STE_SIZE);
         free(su->l2);
         su->l2 = NULL;
     }
     if (su->strtab)
-        p->table_free(su->strtab, su->strtab_size);
+        smmu_table_free(su, su->strtab, su->strtab_size);
     su->strtab = 0;
 }
 
@@ -97,7 +95,7 @@ int smmu_ste_prepare(struct smmu_unit *su, uint32_t sid)
         return -ERANGE;
     if (su->l2[idx])
         return 0;
-    l2 = su->u->plat->table_alloc((1u << STRTAB_SPLIT) * STE_SIZE);
+    l2 = smmu_table_alloc(su, (1u << STRTAB_SPLIT) * STE_SIZE);
     if (!l2)
         return -ENOMEM;
     abort_stes(su, l2, 1u << STRTAB_SPLIT);
@@ -229,7 +227,7 @@ static int cd_tables_alloc(struct smmu_unit *su, struct smmu_master *m)
     }
     if (m->cd_l1_size < 4096)
         m->cd_l1_size = 4096;
-    m->cd_l1 = su->u->plat->table_alloc(m->cd_l1_size);
+    m->cd_l1 = smmu_table_alloc(su, m->cd_l1_size);
     if (!m->cd_l1) {
         free(m->cd_l2);
         m->cd_l2 = NULL;
@@ -240,18 +238,17 @@ static int cd_tables_alloc(struct smmu_unit *su, struct smmu_master *m)
 
 static void cd_tables_free(struct smmu_unit *su, struct smmu_master *m)
 {
-    const struct mfd_platform_ops *p = su->u->plat;
     unsigned i;
 
     if (m->cd_l2) {
         for (i = 0; i < m->cd_l1_ents; i++)
             if (m->cd_l2[i])
-                p->table_free(m->cd_l2[i], (1u << CTXDESC_SPLIT) * CD_SIZE);
+                smmu_table_free(su, m->cd_l2[i], (1u << CTXDESC_SPLIT) * CD_SIZE);
         free(m->cd_l2);
         m->cd_l2 = NULL;
     }
     if (m->cd_l1)
-        p->table_free(m->cd_l1, m->cd_l1_size);
+        smmu_table_free(su, m->cd_l1, m->cd_l1_size);
     m->cd_l1 = 0;
 }
 
@@ -264,7 +261,7 @@ static uint64_t cd_ptr(struct smmu_unit *su, struct smmu_master *m, uint32_t ssi
         return m->cd_l1 + ssid * CD_SIZE;
     idx = ssid >> CTXDESC_SPLIT;
     if (!m->cd_l2[idx]) {
-        uint64_t l2 = su->u->plat->table_alloc((1u << CTXDESC_SPLIT) * CD_SIZE);
+        uint64_t l2 = smmu_table_alloc(su, (1u << CTXDESC_SPLIT) * CD_SIZE);
 
         if (!l2)
             return 0;
