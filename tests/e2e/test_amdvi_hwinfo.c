@@ -207,3 +207,45 @@ Test(amdvi_e2e, two_iommus)
     munmap(buf, 4096);
     ASSERT_NO_LEAKS();
 }
+
+/* Hostile register programming: with the command buffer stopped behind the
+ * driver's back (CmdBufEn cleared), completion waits time out and the ring
+ * fills, but every call returns, nothing crashes and translation itself
+ * keeps working. */
+Test(amdvi_e2e, command_buffer_stopped)
+{
+    struct e2e e;
+    uint8_t *buf;
+    uint32_t hwpt = 0, pt;
+    uint64_t ctrl;
+    int i;
+
+    e2e_setup(&e, &amdvi_model);
+    buf = e2e_buf(4096, 4096);
+    cr_assert_eq(e2e_hwpt_alloc(&e, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, e.ioas, &hwpt), 0);
+    ctrl = a_reg(&e, A_CONTROL, 8);
+    emu_mmio_write(a_unit(&e)->hw, A_CONTROL, 8, ctrl & ~(1ull << 12));
+    cr_assert_eq(a_reg(&e, A_STATUS, 8) & (1ull << 4), 0, "CmdBufRun off");
+    pt = hwpt;
+    cr_assert_eq(e2e_attach(&e, &pt), 0);
+    for (i = 0; i < 300; i++) {
+        struct iommu_ioas_unmap u = { .size = sizeof(u), .ioas_id = e.ioas,
+                                      .iova = IOVA_ONE, .length = 4096 };
+
+        cr_assert_eq(e2e_map(&e, e.ioas, buf, 4096, IOVA_ONE), 0);
+        cr_assert_eq(e2e_ioctl(e.fd, IOMMU_IOAS_UNMAP, &u), 0);
+        cr_assert_eq(e2e_set_dirty(&e, hwpt, i & 1), 0);
+    }
+    /* the DTE (cached by the model before the stop) still translates a
+     * fresh mapping: not-present entries are never cached */
+    cr_assert_eq(e2e_map(&e, e.ioas, buf, 4096, IOVA_ONE), 0);
+    a_write(&e, IOVA_ONE, 0x3c);
+    cr_assert_eq(buf[0], 0x3c);
+    /* restart as software would: CmdBufEn again; the driver recovers */
+    emu_mmio_write(a_unit(&e)->hw, A_CONTROL, 8, ctrl);
+    cr_assert_eq(e2e_detach(&e), 0);
+    cr_assert_eq(e2e_destroy(&e, hwpt), 0);
+    e2e_teardown(&e);
+    munmap(buf, 4096);
+    ASSERT_NO_LEAKS();
+}
