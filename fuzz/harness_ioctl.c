@@ -262,6 +262,8 @@ static int memfd = -1;
 static int ndevices;              /* platform devices */
 static bool setup_done;
 static bool trace;                /* FUZZ_TRACE=1: one line per call on stderr */
+static bool arena_touched = true; /* user memory may differ from all-zero */
+static int fd_hi = 64;            /* highest fd number seen, for the leak scan */
 static bool leak_check =
 #ifdef FUZZ_SANITIZED
     true;
@@ -723,11 +725,13 @@ static uint64_t make_ptr_raw(const struct fld *f, unsigned mode, uint64_t v, siz
         mode = FZ_PTR_ARENA;   /* mapped memory must outlive the call */
     switch (mode) {
     case FZ_PTR_ARENA:
+        arena_touched = true;
         len = ARENA_LEN - (size_t)(v % ARENA_LEN);
         pb->p = arena + (v % ARENA_LEN);
         pb->len = len;
         return (uintptr_t)pb->p;
     case FZ_PTR_ARENA_END:
+        arena_touched = true;
         len = (size_t)(v % ARENA_LEN) + (f->kind == F_PIN ? 0 : 1);
         pb->p = arena + ARENA_LEN - len;
         pb->len = len;
@@ -760,8 +764,15 @@ static uint64_t make_ptr(const struct fld *f, unsigned mode, uint64_t v, size_t 
     return ret;
 }
 
+static void note_fd(int fd)
+{
+    if (fd > fd_hi)
+        fd_hi = fd;
+}
+
 static void track_fd(struct run *r, int fd)
 {
+    note_fd(fd);
     for (int i = 0; i < MAX_XFDS; i++)
         if (r->xfd[i] < 0) {
             r->xfd[i] = fd;
@@ -912,6 +923,7 @@ static void do_verb(struct run *r, const struct verb *v, uint8_t flags, uint16_t
         fd = mockfd_device_open(idx);
         if (trace)
             fprintf(stderr, "  #%u DEV_OPEN %d -> %d\n", r->step, idx, fd);
+        note_fd(fd);
         r->dev[slot] = fd >= 0 ? fd : -1;
         break;
     }
@@ -922,6 +934,7 @@ static void do_verb(struct run *r, const struct verb *v, uint8_t flags, uint16_t
         }
         break;
     case V_DMA: {
+        arena_touched = true;   /* the device writes user memory (domain.h) */
         /* payload: pasid u32, iova u64, write u8; size word = length - 1 */
         uint32_t pasid = plen >= 4 ? (uint32_t)get_le(pl, 4) : 0;
         uint64_t iova = plen >= 12 ? get_le(pl + 4, 8) : 0;
@@ -952,6 +965,7 @@ static void do_verb(struct run *r, const struct verb *v, uint8_t flags, uint16_t
         r->fd = mockfd_open();
         if (r->fd < 0)
             die(r, "mockfd_open failed");
+        note_fd(r->fd);
         r->nwritten = 0;
         break;
     case V_FAIL_NTH:
@@ -1015,7 +1029,7 @@ static void teardown(struct run *r)
     r->step++;
     /* close() frees everything: no mock fd survives, nothing stays pinned,
      * no device stays bound. */
-    for (int fd = 0; fd < 1024; fd++)
+    for (int fd = 0; fd <= fd_hi + 8; fd++)
         if (mockfd_owns_fd(fd))
             die(r, "a mock fd survived close of everything");
     for (unsigned p = 0; p < ARENA_PAGES; p++)
@@ -1045,10 +1059,13 @@ void fuzz_ioctl_one(const uint8_t *data, size_t len)
         r.xfd[i] = -1;
     /* The arena is the user memory of every input: same content each time,
      * so runs are deterministic (peers.md §3.1 stability). */
-    memset(arena, 0, ARENA_LEN);
+    if (arena_touched)
+        memset(arena, 0, ARENA_LEN);
+    arena_touched = false;
     r.fd = mockfd_open();
     if (r.fd < 0)
         die(&r, "mockfd_open failed");
+    note_fd(r.fd);
     while (pos + FUZZ_IOCTL_HDR <= len) {
         const uint8_t *h = data + pos;
         size_t plen = h[4];
