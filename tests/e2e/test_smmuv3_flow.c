@@ -392,3 +392,52 @@ Test(e2e_smmuv3, linear_strtab)
     }
     ASSERT_NO_LEAKS();
 }
+
+/* Two StreamIDs in different L2 stream tables share one stage-1 domain
+ * (one ASID, two CD tables); unmap invalidates for both. */
+Test(e2e_smmuv3, two_masters_one_domain)
+{
+    struct e2e e;
+    struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+    struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+    uint8_t *buf = e2e_buf(2 * 4096, 4096), v = 0x77, r = 0;
+    uint64_t cd_a[8], cd_b[8];
+    uint32_t hwpt = 0, pt;
+    int dev2, dfd2;
+
+    e2e_setup(&e, &smmu_model);
+    cr_assert_eq(e2e_map(&e, e.ioas, buf, 2 * 4096, IOVA), 0);
+    cr_assert_eq(e2e_hwpt_alloc(&e, 0, e.ioas, &hwpt), 0);
+    pt = hwpt;
+    cr_assert_eq(e2e_attach(&e, &pt), 0);
+    dev2 = mockfd_platform_add_device(e.iommu, 0x1234);
+    cr_assert_geq(dev2, 0);
+    dfd2 = mockfd_device_open(dev2);
+    cr_assert_geq(dfd2, 0);
+    bind.iommufd = e.fd;
+    cr_assert_eq(e2e_ioctl(dfd2, VFIO_DEVICE_BIND_IOMMUFD, &bind), 0);
+    at.pt_id = hwpt;
+    cr_assert_eq(e2e_ioctl(dfd2, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at), 0);
+    s_cd0(&e, 0x10, cd_a);
+    s_cd0(&e, 0x1234, cd_b);
+    cr_assert_neq(s_cd0_gpa(&e, 0x10), s_cd0_gpa(&e, 0x1234));
+    cr_assert_eq(cd_a[0], cd_b[0]);
+    cr_assert_eq(cd_a[1], cd_b[1]);
+    cr_assert_eq(mockfd_device_dma(dfd2, 0, IOVA + 4096 + 3, &v, 1, true), 0);
+    cr_assert_eq(e2e_dma(&e, IOVA + 4096 + 3, &r, 1, false), 0);
+    cr_assert_eq(r, 0x77);
+    {
+        struct iommu_ioas_unmap um = { .size = sizeof(um), .ioas_id = e.ioas, .iova = IOVA,
+                                       .length = 2 * 4096 };
+
+        cr_assert_eq(e2e_ioctl(e.fd, IOMMU_IOAS_UNMAP, &um), 0);
+    }
+    cr_assert_eq(e2e_dma(&e, IOVA + 4096, &r, 1, false), -EFAULT);
+    cr_assert_eq(mockfd_device_dma(dfd2, 0, IOVA + 4096, &r, 1, false), -1);
+    cr_assert_eq(errno, EFAULT);
+    cr_assert_eq(mockfd_close(dfd2), 0);
+    cr_assert_eq(e2e_detach(&e), 0);
+    cr_assert_eq(e2e_destroy(&e, hwpt), 0);
+    e2e_teardown(&e);
+    ASSERT_NO_LEAKS();
+}
