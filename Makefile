@@ -81,7 +81,7 @@ EXAMPLES   := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 BENCHES    := $(patsubst bench/%.c,%,$(wildcard bench/*.c))
 
 .PHONY: all lib deps test test-unit test-asan demo bench clean install tests-build
-all: lib $(B)/libmockfd-preload.so $(B)/iommu-sim $(addprefix $(B)/examples/,$(EXAMPLES)) \
+all: lib $(B)/libmockfd-preload.so $(if $(SIM_SRCS),$(B)/iommu-sim) $(addprefix $(B)/examples/,$(EXAMPLES)) \
      $(addprefix $(B)/bench/,$(BENCHES)) $(B)/iommuemu.pc
 lib: $(B)/libiommuemu.a $(B)/libiommuemu.so
 
