@@ -22,8 +22,14 @@ void amdvi_inv_range(uint64_t addr, bool s, uint64_t *base, uint64_t *size)
         *size = 4096;
         return;
     }
+    /* All address bits set: no zero bit to find (and ctz(0) is undefined). */
+    if (addr == ~0xFFFull) {
+        *base = 0;
+        *size = 0;
+        return;
+    }
     unsigned n = (unsigned)__builtin_ctzll(~(addr | 0xFFFull));
-    if (addr == ~0xFFFull || n >= 51) {
+    if (n >= 51) {
         *base = 0;
         *size = 0;
         return;

@@ -25,6 +25,9 @@ Test(amdvi_cmd, inv_range_encoding)
     cr_assert(b == 0 && s == 0);
     amdvi_inv_range(0x7FFFFFFFFFFFF000ull, true, &b, &s);
     cr_assert(b == 0 && s == 0);
+    /* Every address bit set (fuzzer find: ctz of zero under UBSan). */
+    amdvi_inv_range(~0ull, true, &b, &s);
+    cr_assert(b == 0 && s == 0);
 }
 
 Test(amdvi_cmd, completion_wait_store_and_barrier)
