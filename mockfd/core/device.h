@@ -49,6 +49,7 @@ struct mfd_hwpt {
     struct mfd_iommu_unit *unit;     /* the IOMMU instance the domain belongs to */
     struct mfd_domain *domain;
     struct mfd_obj *fault;           /* referenced FAULT object or NULL */
+    struct mfd_hwpt *parent;         /* HWPT_NESTED: the referenced nesting parent */
     bool auto_domain;
     bool nest_parent;
     bool pasid_compat;               /* IOMMU_HWPT_ALLOC_PASID */

@@ -36,6 +36,8 @@ static void hwpt_destroy(struct mfd_obj *obj)
         h->domain->ops->free(h->domain);
     if (h->fault)
         mfd_obj_unref(h->fault);
+    if (h->parent)
+        mfd_obj_unref(&h->parent->obj);
     if (h->ioas)
         mfd_obj_unref(&h->ioas->obj);
 }
@@ -98,6 +100,33 @@ static struct mfd_hwpt *hwpt_paging_get(struct mfd_ctx *ctx, uint32_t id)
     return (struct mfd_hwpt *)mfd_obj_get(ctx, id, MFD_OBJ_HWPT_PAGING);
 }
 
+/* iommufd_hwpt_nested_alloc: an unpublished HWPT_NESTED holding its parent */
+static int hwpt_nested_alloc(struct mfd_ctx *ctx, struct mfd_hwpt *parent,
+                             struct mfd_device *idev, const struct iommu_hwpt_alloc *cmd,
+                             struct mfd_hwpt **out)
+{
+    struct mfd_iommu_unit *u = parent->unit;
+    struct mfd_hwpt *h;
+    int rc;
+
+    h = (struct mfd_hwpt *)mfd_obj_alloc(ctx, MFD_OBJ_HWPT_NESTED, sizeof(*h), &hwpt_ops);
+    if (!h)
+        return -ENOMEM;
+    h->parent = parent;
+    mfd_obj_ref(&parent->obj);
+    h->unit = u;
+    h->pasid_compat = !!(cmd->flags & IOMMU_HWPT_ALLOC_PASID);
+    rc = u->drv->domain_alloc_nested(u, idev->pdev->rid, parent->domain,
+                                     cmd->flags & ~IOMMU_HWPT_FAULT_ID_VALID, cmd->data_type,
+                                     cmd->data_uptr, cmd->data_len, &h->domain);
+    if (rc) {
+        mfd_obj_abort(&h->obj);
+        return rc;
+    }
+    *out = h;
+    return 0;
+}
+
 /* ---- IOMMU_HWPT_ALLOC (0x89) ------------------------------------------------ */
 
 int mfd_hwpt_alloc(struct mfd_ucmd *ucmd)
@@ -130,13 +159,17 @@ int mfd_hwpt_alloc(struct mfd_ucmd *ucmd)
         struct mfd_hwpt *parent = (struct mfd_hwpt *)pt;
 
         /* iommufd_hwpt_nested_alloc: flag rule and data first, then the
-         * parent; no driver here implements domain_alloc_nested */
+         * parent, then the driver's domain_alloc_nested (the selftest mock
+         * has one; the hardware drivers do not: -EOPNOTSUPP) */
         if ((cmd->flags & ~(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)) ||
             !cmd->data_len)
             return -EOPNOTSUPP;
         if (parent->auto_domain || !parent->nest_parent || parent->unit != idev->pdev->unit)
             return -EINVAL;
-        return -EOPNOTSUPP;
+        if (!parent->unit->drv->domain_alloc_nested)
+            return -EOPNOTSUPP;
+        rc = hwpt_nested_alloc(ctx, parent, idev, cmd, &h);
+        break;
     }
     case MFD_OBJ_VIOMMU:
         /* iommufd_viommu_alloc_hwpt_nested: the same flag and data rule;
@@ -310,6 +343,23 @@ int mfd_hwpt_invalidate(struct mfd_ucmd *ucmd)
     /* a paging HWPT, an IOAS, ...: -EINVAL without a response */
     if (obj->type != MFD_OBJ_HWPT_NESTED && obj->type != MFD_OBJ_VIOMMU)
         return -EINVAL;
+    if (obj->type == MFD_OBJ_HWPT_NESTED) {
+        struct mfd_hwpt *h = (struct mfd_hwpt *)obj;
+        uint32_t n = cmd->entry_num;
+        int rc = -EOPNOTSUPP;
+
+        /* hwpt->domain->ops->cache_invalidate_user; entry_num is written
+         * back (entries handled) even on error */
+        if (h->unit->drv->cache_invalidate_user)
+            rc = h->unit->drv->cache_invalidate_user(h->unit, h->domain, cmd->data_type,
+                                                     cmd->data_uptr, cmd->entry_len, &n);
+        else
+            n = 0;
+        cmd->entry_num = n;
+        if (mfd_ucmd_respond(ucmd, sizeof(*cmd)))
+            return -EFAULT;
+        return rc;
+    }
     /* no driver provides cache_invalidate_user yet; the core writes
      * entry_num (entries handled) back even on error */
     cmd->entry_num = 0;

@@ -19,5 +19,3 @@ WEAK int mfd_viommu_alloc(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUP
 WEAK int mfd_vdevice_alloc(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUPP; }
 WEAK int mfd_veventq_alloc(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUPP; }
 WEAK int mfd_hw_queue_alloc(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUPP; }
-/* Issue "selftest op": selftest.c. */
-WEAK int mfd_test_cmd(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUPP; }

@@ -124,6 +124,20 @@ struct mfd_iommu_driver {
     /* iommu_iotlb_sync after a dirty harvest: make the hardware forget
      * cached "dirty already set" state for d. */
     void (*iotlb_sync)(struct mfd_domain *d);
+
+    /* ---- optional (NULL in the hardware drivers; the selftest mock has
+     * them): nesting, iommufd.md §4.10 / §4.14. */
+    /* The kernel's domain_alloc_nested(dev, parent, flags, user_data):
+     * flags are IOMMU_HWPT_ALLOC_* without FAULT_ID_VALID; parent is the
+     * NEST_PARENT paging domain. -EOPNOTSUPP / -EINVAL / -E2BIG / -EFAULT. */
+    int (*domain_alloc_nested)(struct mfd_iommu_unit *u, uint32_t rid, struct mfd_domain *parent,
+                               uint32_t flags, uint32_t data_type, uint64_t data_uptr,
+                               uint32_t data_len, struct mfd_domain **out);
+    /* The kernel's cache_invalidate_user(domain, array) of a nested domain:
+     * *entry_num in = entries in the user array, out = entries handled. */
+    int (*cache_invalidate_user)(struct mfd_iommu_unit *u, struct mfd_domain *d,
+                                 uint32_t data_type, uint64_t uptr, uint32_t entry_len,
+                                 uint32_t *entry_num);
 };
 
 /* All drivers, looked up by model (platform.c). */
