@@ -16,6 +16,7 @@
 #include <linux/iommufd.h>
 
 #include "device.h"
+#include "fault.h"
 #include "handlers.h"
 
 static void device_destroy(struct mfd_obj *obj)
@@ -198,6 +199,8 @@ void mfd_device_detach(struct mfd_device *idev, uint32_t pasid)
     if (!slot || !*slot)
         return;
     h = *slot;
+    /* iommufd_hwpt_detach_device -> iommufd_auto_response_faults (§4.15) */
+    mfd_fault_auto_respond(h, idev, pasid);
     u->drv->detach_dev(u, idev->pdev->rid, pasid);
     if (!pasid)
         iopt_remove_reserved(h->ioas, idev);
@@ -280,8 +283,12 @@ int mfd_device_attach(struct mfd_device *idev, uint32_t pasid, uint32_t *pt_id)
     }
     if (rc)
         return rc;
-    if (old)
+    if (old) {
+        /* iommufd_hwpt_replace_device: the old attachment's faults are
+         * answered INVALID (§4.15). */
+        mfd_fault_auto_respond(old, idev, pasid);
         hwpt_put(old);
+    }
     return 0;
 }
 

@@ -405,6 +405,25 @@ static void destroy_area(struct io_pagetable *iopt, struct iopt_area *a)
     iopt_put_pages(p);
 }
 
+/* iommufd_access_notify_unmap: every access of the IOAS with an unmap
+ * callback. A callback may remove accesses from the list (it never adds), so
+ * walk over a snapshot. */
+static void notify_unmap(struct io_pagetable *iopt, uint64_t iova, uint64_t length)
+{
+    size_t n = iopt->naccesses;
+    struct iopt_access_ent snap[8];
+    struct iopt_access_ent *ents = n <= 8 ? snap : malloc(n * sizeof(*ents));
+
+    if (!ents)
+        return;          /* the caller retries, then reports EDEADLOCK */
+    memcpy(ents, iopt->accesses, n * sizeof(*ents));
+    for (size_t i = 0; i < n; i++)
+        if (ents[i].unmap)
+            ents[i].unmap(ents[i].data, iova, length);
+    if (ents != snap)
+        free(ents);
+}
+
 /* io_pagetable.c iopt_unmap_iova_range, iommufd.md §4.7: walk from the
  * lowest intersecting area; not atomic; never splits. */
 static int unmap_iova_range(struct io_pagetable *iopt, uint64_t start, uint64_t last,
@@ -413,6 +432,8 @@ static int unmap_iova_range(struct io_pagetable *iopt, uint64_t start, uint64_t 
     uint64_t bytes = 0;
     struct iopt_area *a;
     int rc = 0;
+
+    unsigned tries = 0;
 
     while ((a = iopt_area_iter_first(iopt, start, last))) {
         uint64_t first = iopt_area_iova(a), alast = iopt_area_last_iova(a);
@@ -424,6 +445,19 @@ static int unmap_iova_range(struct io_pagetable *iopt, uint64_t start, uint64_t 
         if (first < start || alast > last) {
             rc = -ENOENT;
             break;
+        }
+        /* iommufd.md §4.7: an area pinned by accesses is not removed; every
+         * access is asked to unpin (iommufd_access_notify_unmap) and the
+         * walk restarts at this area. An access that never lets go ->
+         * EDEADLOCK after 100 retries, as the kernel's WARN_ON(tries > 100). */
+        if (a->num_accesses) {
+            if (++tries > 100) {
+                rc = -EDEADLOCK;
+                break;
+            }
+            notify_unmap(iopt, first, alast - first + 1);
+            start = first;
+            continue;
         }
         destroy_area(iopt, a);
         bytes += alast - first + 1;
@@ -691,6 +725,12 @@ void iopt_table_remove_domain(struct mfd_ioas *ioas, struct mfd_domain *d)
 
 int iopt_add_access(struct mfd_ioas *ioas, const void *owner, uint64_t iova_alignment)
 {
+    return iopt_add_access_cb(ioas, owner, iova_alignment, NULL, NULL);
+}
+
+int iopt_add_access_cb(struct mfd_ioas *ioas, const void *owner, uint64_t iova_alignment,
+                       void (*unmap)(void *data, uint64_t iova, uint64_t length), void *data)
+{
     struct io_pagetable *iopt = &ioas->iopt;
     int rc;
 
@@ -708,6 +748,8 @@ int iopt_add_access(struct mfd_ioas *ioas, const void *owner, uint64_t iova_alig
     }
     iopt->accesses[iopt->naccesses].owner = owner;
     iopt->accesses[iopt->naccesses].iova_alignment = iova_alignment ? iova_alignment : 1;
+    iopt->accesses[iopt->naccesses].unmap = unmap;
+    iopt->accesses[iopt->naccesses].data = data;
     iopt->naccesses++;
     rc = calculate_iova_alignment(iopt);
     if (rc)

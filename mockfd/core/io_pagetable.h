@@ -61,6 +61,8 @@ struct iopt_area {
     unsigned prot;                  /* MFD_PROT_* */
     bool filled;                    /* pinned and mapped into every domain */
     unsigned num_locks;             /* HW queue locks (iommufd.md §4.19) */
+    unsigned num_accesses;          /* access pins in this area (access.c);
+                                     * unmap asks the accesses to unpin first */
 };
 
 struct iopt_reserved {
@@ -75,6 +77,11 @@ struct iopt_allowed {
 struct iopt_access_ent {
     const void *owner;
     uint64_t iova_alignment;
+    /* The access's unmap callback (iommufd_access_ops.unmap): asked to unpin
+     * whatever it pinned in [iova, iova+length) before an area goes away
+     * (iommufd.md §4.7). NULL for accesses that never pin. */
+    void (*unmap)(void *data, uint64_t iova, uint64_t length);
+    void *data;
 };
 
 struct io_pagetable {
@@ -167,6 +174,9 @@ void iopt_remove_reserved(struct mfd_ioas *ioas, const void *owner);
 /* Accesses (emulated in-kernel users) only contribute an alignment here. */
 int iopt_add_access(struct mfd_ioas *ioas, const void *owner, uint64_t iova_alignment);
 void iopt_remove_access(struct mfd_ioas *ioas, const void *owner);
+/* Same as iopt_add_access with an unmap callback (access.c). */
+int iopt_add_access_cb(struct mfd_ioas *ioas, const void *owner, uint64_t iova_alignment,
+                       void (*unmap)(void *data, uint64_t iova, uint64_t length), void *data);
 
 /* Contiguous-area walk over [iova, last_iova], as the kernel's
  * iopt_for_each_contig_area: stops at the first gap. After the loop,

@@ -12,8 +12,6 @@
 
 #define WEAK __attribute__((weak))
 
-/* Issue "fault queues": fault.c. */
-WEAK int mfd_fault_alloc(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUPP; }
 /* Issue "vIOMMU": viommu.c, eventq.c. */
 WEAK int mfd_viommu_alloc(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUPP; }
 WEAK int mfd_vdevice_alloc(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUPP; }
