@@ -204,14 +204,17 @@ Test(st_b_access, alignment)
 
     /* A non-pinning access keeps byte granularity. */
     cr_assert_eq(st_create_access(fd, ioas, 0, &afd2), 0);
+    r.num_iovas = 0;
     cr_assert_eq(st_io(fd, IOMMU_IOAS_IOVA_RANGES, &r), EMSGSIZE);
     cr_assert_eq(r.out_iova_alignment, 1);
     /* A pinning one raises it to PAGE_SIZE ... */
     cr_assert_eq(st_create_access(fd, ioas, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES, &afd), 0);
+    r.num_iovas = 0;
     cr_assert_eq(st_io(fd, IOMMU_IOAS_IOVA_RANGES, &r), EMSGSIZE);
     cr_assert_eq(r.out_iova_alignment, PSZ);
     cr_assert_eq(st_map(fd, ioas, buf, 100, &iova, RW | FIXED), EINVAL);
     mockfd_close(afd);
+    r.num_iovas = 0;
     cr_assert_eq(st_io(fd, IOMMU_IOAS_IOVA_RANGES, &r), EMSGSIZE);
     cr_assert_eq(r.out_iova_alignment, 1);
     /* ... and cannot attach where an area is not page aligned. */
