@@ -407,3 +407,44 @@ Test(st_a_nested, alloc_check_iotlb_invalidate)
     mockfd_close(fd);
     ASSERT_NO_LEAKS();
 }
+
+/* MOCKFD_SELFTEST_BACKEND: the mock device sits behind an emulated IOMMU,
+ * so the mock-specific constants no longer hold (docs/selftest.md). */
+Test(st_a_backend, vtd_backend_real_domain)
+{
+    int fd;
+    uint32_t ioas, stdev = 0, hwpt = 0, idev = 0;
+    struct iommu_hw_info hi = { .size = sizeof(hi) };
+    struct iommu_test_cmd c = { 0 };
+    uint64_t align = 0;
+    const uint64_t len = 4 * 4096;
+    uint8_t *buf = st_alloc_aligned(len, 4096);
+
+    setenv("MOCKFD_SELFTEST_BACKEND", "vtd", 1);
+    fd = mockfd_open();
+    ioas = st_ioas(fd);
+    EXPECT_OK(st_mock_domain(fd, ioas, 0, &stdev, &hwpt, &idev));
+    EXPECT_ERR(EINVAL, st_mock_domain(fd, ioas, 8, NULL, NULL, NULL));
+    hi.dev_id = idev;
+    EXPECT_OK(mockfd_ioctl(fd, IOMMU_GET_HW_INFO, &hi));
+    cr_assert_eq(hi.out_data_type, IOMMU_HW_INFO_TYPE_INTEL_VTD);
+    {
+        struct iommu_iova_range r[8];
+        struct iommu_ioas_iova_ranges q = { .size = sizeof(q), .ioas_id = ioas, .num_iovas = 8,
+                                            .allowed_iovas = (uintptr_t)r };
+
+        EXPECT_OK(mockfd_ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &q));
+        align = q.out_iova_alignment;
+        cr_assert_eq(align, 4096);
+        cr_assert_eq(r[0].start, 0);
+    }
+    EXPECT_OK(st_map(fd, ioas, buf, len, 0x100000));
+    EXPECT_OK(st_check_refs(fd, buf, len, 1));
+    /* not a mock page table */
+    EXPECT_ERR(EINVAL, st_check_map(fd, hwpt, 0x100000, buf, len));
+    c.mock_domain_replace.pt_id = ioas;
+    EXPECT_OK(st_cmd(fd, IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, stdev, &c));
+    mockfd_close(fd);
+    unsetenv("MOCKFD_SELFTEST_BACKEND");
+    munmap(buf, len);
+}
