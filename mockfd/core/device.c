@@ -18,6 +18,7 @@
 #include "device.h"
 #include "fault.h"
 #include "handlers.h"
+#include "viommu.h"
 
 static void device_destroy(struct mfd_obj *obj)
 {
@@ -295,6 +296,11 @@ int mfd_device_attach(struct mfd_device *idev, uint32_t pasid, uint32_t *pt_id)
 void mfd_device_unbind(struct mfd_device *idev)
 {
     int i;
+
+    /* iommufd_device_remove_vdev: the device's vdevice becomes a tombstone
+     * (viommu.c; weak so that mockfd/core links alone) */
+    if (mfd_viommu_device_unbind)
+        mfd_viommu_device_unbind(idev);
 
     for (i = 0; i < MFD_MAX_PASID_ATTACH; i++)
         if (idev->pasids[i].hwpt)

@@ -21,6 +21,7 @@
 #include "device.h"
 #include "handlers.h"
 #include "iova_bitmap.h"
+#include "viommu.h"
 
 /* ---- object ---------------------------------------------------------------- */
 
@@ -360,10 +361,16 @@ int mfd_hwpt_invalidate(struct mfd_ucmd *ucmd)
             return -EFAULT;
         return rc;
     }
-    /* no driver provides cache_invalidate_user yet; the core writes
-     * entry_num (entries handled) back even on error */
-    cmd->entry_num = 0;
-    if (mfd_ucmd_respond(ucmd, sizeof(*cmd)))
-        return -EFAULT;
-    return -EOPNOTSUPP;
+    /* a vIOMMU: viommu->ops->cache_invalidate (viommu.c); entry_num is
+     * written back (entries handled) even on error */
+    {
+        uint32_t n = cmd->entry_num;
+        int rc = mfd_viommu_cache_invalidate((struct mfd_viommu *)obj, cmd->data_type,
+                                             cmd->data_uptr, cmd->entry_len, &n);
+
+        cmd->entry_num = n;
+        if (mfd_ucmd_respond(ucmd, sizeof(*cmd)))
+            return -EFAULT;
+        return rc;
+    }
 }

@@ -12,8 +12,3 @@
 
 #define WEAK __attribute__((weak))
 
-/* Issue "vIOMMU": viommu.c, eventq.c. */
-WEAK int mfd_viommu_alloc(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUPP; }
-WEAK int mfd_vdevice_alloc(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUPP; }
-WEAK int mfd_veventq_alloc(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUPP; }
-WEAK int mfd_hw_queue_alloc(struct mfd_ucmd *ucmd) { (void)ucmd; return -EOPNOTSUPP; }
