@@ -126,6 +126,11 @@ struct mfd_veventq *mfd_viommu_find_veventq(struct mfd_viommu *v, uint32_t type)
     return NULL;
 }
 
+void mfd_veventq_set_sequence(struct mfd_veventq *q, uint32_t seq)
+{
+    q->sequence = seq & INT_MAX;
+}
+
 /* ---- reporting ---------------------------------------------------------------------- */
 
 /* iommufd_vevent_handler */

@@ -98,6 +98,9 @@ int mfd_test_dev_check_cache(struct mfd_ctx *ctx, uint32_t dev_id, uint32_t slot
 int mfd_viommu_report_event(struct mfd_viommu *v, uint32_t type, const void *data, uint32_t len);
 /* The veventq of `type` on v, or NULL. */
 struct mfd_veventq *mfd_viommu_find_veventq(struct mfd_viommu *v, uint32_t type);
+/* Oracles/tests: set the next sequence number (to reach the INT_MAX wrap
+ * without 2^31 reports). */
+void mfd_veventq_set_sequence(struct mfd_veventq *q, uint32_t seq);
 /* Part A's IOMMU_TEST_OP_TRIGGER_VEVENT. */
 int mfd_test_trigger_vevent(struct mfd_ctx *ctx, uint32_t dev_id);
 
