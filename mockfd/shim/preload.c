@@ -25,11 +25,16 @@
  * Not intercepted (documented limits): paths that reach /dev/iommu other than
  * by their absolute name (relative paths, a dirfd on /dev, symlinks), stdio
  * fopen() (glibc calls its internal __open, not the open symbol), dup/dup2/
- * fcntl(F_DUPFD) of a mock fd, readv/writev, and mmap of mock fds.
+ * fcntl(F_DUPFD) of a mock fd, readv/writev.
+ *
+ * mmap/mmap64 of an fd the mock owns -> mockfd_mmap (the iommufd mmap regions,
+ * iommufd.md §2); munmap -> mockfd_munmap only while such a mapping is live
+ * (mockfd_mmap_tracked: one atomic load otherwise).
  */
 #undef _FORTIFY_SOURCE /* we define open/read themselves, not their wrappers */
 
 #include "mockfd/mockfd.h"
+#include "mockfd/mockfd_ext.h"
 #include "mockfd/shim/shim_path.h"
 
 #include <dlfcn.h>
@@ -39,6 +44,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -53,11 +59,14 @@ typedef int (*close_fn)(int);
 typedef ssize_t (*read_fn)(int, void *, size_t);
 typedef ssize_t (*write_fn)(int, const void *, size_t);
 typedef ssize_t (*read_chk_fn)(int, void *, size_t, size_t);
+typedef void *(*mmap_fn)(void *, size_t, int, int, int, off_t);
+typedef int (*munmap_fn)(void *, size_t);
 
 /* The real functions, one slot per intercepted symbol. */
 enum {
     R_OPEN, R_OPEN64, R_OPENAT, R_OPENAT64, R_OPEN_2, R_OPEN64_2, R_OPENAT_2,
-    R_OPENAT64_2, R_IOCTL, R_CLOSE, R_READ, R_WRITE, R_READ_CHK, R_NUM
+    R_OPENAT64_2, R_IOCTL, R_CLOSE, R_READ, R_WRITE, R_READ_CHK, R_MMAP, R_MMAP64, R_MUNMAP,
+    R_NUM
 };
 static const char *const real_name[R_NUM] = {
     [R_OPEN] = "open", [R_OPEN64] = "open64", [R_OPENAT] = "openat",
@@ -65,6 +74,7 @@ static const char *const real_name[R_NUM] = {
     [R_OPEN64_2] = "__open64_2", [R_OPENAT_2] = "__openat_2",
     [R_OPENAT64_2] = "__openat64_2", [R_IOCTL] = "ioctl", [R_CLOSE] = "close",
     [R_READ] = "read", [R_WRITE] = "write", [R_READ_CHK] = "__read_chk",
+    [R_MMAP] = "mmap", [R_MMAP64] = "mmap64", [R_MUNMAP] = "munmap",
 };
 static _Atomic(void *) real_fn[R_NUM];
 
@@ -284,4 +294,40 @@ EXPORT ssize_t write(int fd, const void *buf, size_t count)
         return mockfd_write(fd, buf, count);
     f = (write_fn)real(R_WRITE);
     return f ? f(fd, buf, count) : no_real();
+}
+
+/* ---- mmap of the iommufd fd (vIOMMU regions) ------------------------------ */
+
+static void *do_mmap(int which, void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    mmap_fn f;
+
+    if (fd >= 0 && !(flags & MAP_ANONYMOUS) && mockfd_owns_fd(fd))
+        return mockfd_mmap(addr, len, prot, flags, fd, off);
+    f = (mmap_fn)real(which);
+    if (!f) {
+        errno = ENOSYS;
+        return MAP_FAILED;
+    }
+    return f(addr, len, prot, flags, fd, off);
+}
+
+EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    return do_mmap(R_MMAP, addr, len, prot, flags, fd, off);
+}
+
+EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    return do_mmap(R_MMAP64, addr, len, prot, flags, fd, off);
+}
+
+EXPORT int munmap(void *addr, size_t len)
+{
+    munmap_fn f;
+
+    if (mockfd_mmap_tracked(addr, len))
+        return mockfd_munmap(addr, len);
+    f = (munmap_fn)real(R_MUNMAP);
+    return f ? f(addr, len) : no_real();
 }
