@@ -111,7 +111,8 @@ ParameterizedTestParameters(corpus, replay)
     return cr_make_param_array(struct replay_case, v, n, free_params);
 }
 
-ParameterizedTest(struct replay_case *c, corpus, replay)
+/* A reproducer of a hang must fail, not stall make test. */
+ParameterizedTest(struct replay_case *c, corpus, replay, .timeout = 30)
 {
     run_file(c);
 }
@@ -129,7 +130,7 @@ ParameterizedTestParameters(corpus, repro)
     return cr_make_param_array(struct replay_case, v, n, free_params);
 }
 
-ParameterizedTest(struct replay_case *c, corpus, repro)
+ParameterizedTest(struct replay_case *c, corpus, repro, .timeout = 30)
 {
     run_file(c);
 }
