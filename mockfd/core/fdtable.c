@@ -222,11 +222,17 @@ static int ret_errno(long rc)
     return (int)rc;
 }
 
+int mfd_record_ioctl(int fd, unsigned long request, void *arg);   /* record.c */
+
 int mockfd_ioctl(int fd, unsigned long request, void *arg)
 {
-    struct mfd_file *f = mfd_file_get(fd);
+    struct mfd_file *f;
     long rc;
 
+    /* MOCKFD_RECORD (record.c): the recorder performs and logs the call */
+    if ((rc = mfd_record_ioctl(fd, request, arg)) != -0x7fffffff)
+        return (int)rc;
+    f = mfd_file_get(fd);
     if (!f)
         return ret_errno(-EBADF);
     /* sys_ioctl() takes an unsigned int cmd: the upper bits are dropped. */

@@ -465,8 +465,38 @@ static const char *rec_idsym(uint32_t id)
     return NULL;
 }
 
+/* Write the current content of user memory [p, p+len) into buffer i at
+ * off, so that the replay passes the same bytes. */
+static void rec_content(int i, uint64_t off, uint64_t p, uint64_t len)
+{
+    unsigned char data[REC_CAPTURE_MAX];
+    uint64_t k;
+    bool uniform = true;
+
+    if (len > REC_CAPTURE_MAX) {
+        fprintf(rec_out, "# rbuf%d+0x%llx: content (0x%llx bytes) not captured\n", i,
+                (unsigned long long)off, (unsigned long long)len);
+        return;
+    }
+    if (!len || mfd_copy_from_user(data, p, len))
+        return;
+    for (k = 1; k < len; k++)
+        uniform &= data[k] == data[0];
+    if (uniform) {
+        fprintf(rec_out, "fill rbuf%d+0x%llx len=0x%llx pattern=0x%02x\n", i,
+                (unsigned long long)off, (unsigned long long)len, data[0]);
+        return;
+    }
+    for (k = 0; k < len; k += 32) {
+        fprintf(rec_out, "poke rbuf%d+0x%llx", i, (unsigned long long)(off + k));
+        for (uint64_t j = k; j < len && j < k + 32; j++)
+            fprintf(rec_out, " %02x", data[j]);
+        fputc('\n', rec_out);
+    }
+}
+
 /* The buffer holding [p, p+len): an existing one, or a new page-aligned one
- * declared now (content captured for in-pointers). */
+ * declared now; the content of in-pointers is captured. */
 static int rec_buffer(uint64_t p, uint64_t len, bool in, uint64_t *off)
 {
     uint64_t start = p & ~4095ull, end;
@@ -477,40 +507,22 @@ static int rec_buffer(uint64_t p, uint64_t len, bool in, uint64_t *off)
     for (i = 0; i < rec_nbufs; i++)
         if (p >= rec_bufs[i].start && p + len <= rec_bufs[i].start + rec_bufs[i].len) {
             *off = p - rec_bufs[i].start;
+            if (in)
+                rec_content(i, *off, p, len);
             return i;
         }
-    if (rec_nbufs >= REC_MAX_BUFS || len > (1ull << 40))
+    if (rec_nbufs >= REC_MAX_BUFS || len > (1ull << 30))
         return -1;
     end = (p + len + 4095) & ~4095ull;
     i = rec_nbufs++;
     rec_bufs[i].start = start;
     rec_bufs[i].len = end - start;
     *off = p - start;
-    fprintf(rec_out, "buffer rbuf%d = 0x%llx\n", i, (unsigned long long)(end - start));
-    if (in && len <= REC_CAPTURE_MAX) {
-        unsigned char data[REC_CAPTURE_MAX];
-        uint64_t k;
-        bool uniform = true;
-
-        if (mfd_copy_from_user(data, p, len))
-            return i;
-        for (k = 1; k < len; k++)
-            uniform &= data[k] == data[0];
-        if (uniform && data[0]) {
-            fprintf(rec_out, "fill rbuf%d+0x%llx len=0x%llx pattern=0x%02x\n", i,
-                    (unsigned long long)*off, (unsigned long long)len, data[0]);
-        } else if (!uniform) {
-            for (k = 0; k < len; k += 32) {
-                fprintf(rec_out, "poke rbuf%d+0x%llx", i, (unsigned long long)(*off + k));
-                for (uint64_t j = k; j < len && j < k + 32; j++)
-                    fprintf(rec_out, " %02x", data[j]);
-                fputc('\n', rec_out);
-            }
-        }
-    } else if (in) {
-        fprintf(rec_out, "# rbuf%d: content (0x%llx bytes) not captured\n", i,
-                (unsigned long long)len);
-    }
+    /* the start's alignment too: automatic IOVAs follow it (iommufd.md §4.5) */
+    fprintf(rec_out, "buffer rbuf%d = 0x%llx align=0x%llx\n", i, (unsigned long long)(end - start),
+            (unsigned long long)(start & -start & ((1ull << 31) - 1) ? start & -start : 1ull << 30));
+    if (in)
+        rec_content(i, *off, p, len);
     return i;
 }
 

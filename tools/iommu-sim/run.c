@@ -209,10 +209,10 @@ static void st_device(struct sim *s, struct toks *tk)
 /* Buffers sit at an address whose lowest set bit is bit 30, so that the
  * automatic IOVA allocator (alignment = min(roundup_pow2(length), lowest
  * set bit of user_va), iommufd.md §4.5) behaves the same in every run. */
-static uint64_t buf_alloc(struct sim *s, uint64_t len)
+static uint64_t buf_alloc(struct sim *s, uint64_t len, uint64_t align)
 {
     const uint64_t slot = 1ull << 30;
-    uint64_t map_len = len + 2 * slot, a;
+    uint64_t map_len = len + 3 * slot, a;
     void *base;
 
     if (!len || len > slot || (len & 4095))
@@ -220,9 +220,8 @@ static uint64_t buf_alloc(struct sim *s, uint64_t len)
     base = mmap(NULL, map_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED)
         sim_die(s, "buffer: mmap failed");
-    a = (((uint64_t)(uintptr_t)base + 2 * slot - 1) & ~(2 * slot - 1)) + slot;
-    if (a + len > (uint64_t)(uintptr_t)base + map_len)
-        a -= 2 * slot;
+    /* lowest set bit of the address == align (default 1G) */
+    a = (((uint64_t)(uintptr_t)base + 2 * slot - 1) & ~(2 * slot - 1)) + align;
     if (a < (uint64_t)(uintptr_t)base)
         sim_die(s, "buffer: placement failed");
     if (a > (uint64_t)(uintptr_t)base)
@@ -259,23 +258,28 @@ static unsigned char *buf_at(struct sim *s, const char *ref, uint64_t *room)
 static void st_buffer(struct sim *s, struct toks *tk)
 {
     struct sym *y;
-    uint64_t len, pat = 0;
+    uint64_t len, pat = 0, align = 1ull << 30;
 
     if (tk->n < 4 || strcmp(tk->t[2], "="))
-        sim_die(s, "usage: buffer NAME = SIZE [pattern=BYTE]");
+        sim_die(s, "usage: buffer NAME = SIZE [pattern=BYTE] [align=POW2]");
     len = val_num(s, tk->t[3]);
     for (int i = 4; i < tk->n; i++) {
-        const char *v = kv(tk->t[i], "pattern");
+        const char *v;
 
-        if (!v)
+        if ((v = kv(tk->t[i], "pattern")))
+            pat = val_num(s, v);
+        else if ((v = kv(tk->t[i], "align")))
+            align = val_num(s, v);
+        else
             sim_die(s, "buffer: unknown option '%s'", tk->t[i]);
-        pat = val_num(s, v);
     }
+    if (align < 4096 || align > (1ull << 30) || (align & (align - 1)))
+        sim_die(s, "buffer: align is a power of two, 4K..1G");
     y = sym_new(s, tk->t[1], S_BUFFER);
     y->len = len;
     if (s->dry)
         return;
-    y->v = buf_alloc(s, len);
+    y->v = buf_alloc(s, len, align);
     memset((void *)(uintptr_t)y->v, (int)(pat & 0xff), len);
     sim_say(s, T_SETUP, "buffer %s = 0x%" PRIx64 " bytes pattern=0x%02x", y->name, len,
             (unsigned)(pat & 0xff));
