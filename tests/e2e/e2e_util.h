@@ -3,8 +3,10 @@
  *
  * Tests are table-driven over the hardware models: E2E_TEST(name) defines
  * one Criterion test per entry of the model list below, each calling
- * name(const struct e2e_model *). A new driver (AMD-Vi, SMMUv3) adds a line
- * to E2E_FOR_EACH_MODEL. */
+ * name(const struct e2e_model *): VT-d, AMD-Vi and SMMUv3, each as its
+ * default (dirty tracking), nodirty and qemu profile. Expectations that
+ * differ between the models (leaf sizes, reserved regions) come from the
+ * model entry, never from skipping the check. */
 #ifndef IOMMU_EMU_TESTS_E2E_UTIL_H
 #define IOMMU_EMU_TESTS_E2E_UTIL_H
 
@@ -20,6 +22,7 @@
 #include "mockfd/mockfd.h"
 #include "tests/common/test_util.h"
 
+/* One IOMMU model as the tests expect it to behave. */
 struct e2e_model {
     const char *spec;            /* mockfd_platform_add_iommu spec */
     uint32_t rid;
@@ -28,19 +31,87 @@ struct e2e_model {
     uint32_t hw_info_type;
     uint32_t hw_info_len;
     uint8_t max_pasid_log2;
+    /* The driver's domain pgsize_bitmap: the leaf sizes a map may use (VT-d
+     * and SMMUv3 4K/2M/1G; AMD every power of two >= 4K but 512G,
+     * amd_iommu_pgsize_bitmap), so a write dirties its whole leaf. */
+    uint64_t pgsizes;
+    /* IOMMU_IOAS_IOVA_RANGES once the device is attached: the aperture minus
+     * the driver's reserved regions (its get_resv_regions). */
+    unsigned nranges;
+    struct { uint64_t start, last; } ranges[3];
+    uint64_t msi_iova;           /* in the MSI window: MAP refused while attached */
+    /* HWPT_ALLOC with NEST_PARENT on a paging domain: 0 when the hardware
+     * can nest (SMMUv3 S1+S2), else the driver's -EOPNOTSUPP. */
+    int nest_parent_rc;
+    /* Dirty tracking cannot be turned off: SMMUv3 sets CD.HA|HD for the
+     * domain's life, arm_smmu_set_dirty_tracking() is a no-op and
+     * read_and_clear_dirty() has no "tracking off" -EINVAL; io-pgtable-arm
+     * maps writable leaves DBM=1 with AP[2]=0, i.e. already dirty. VT-d and
+     * AMD-Vi turn SSADE / DTE.HAD on and off and start leaves clean. */
+    bool dirty_always_on;
 };
 
-static const struct e2e_model __attribute__((unused)) e2e_vtd = { "vtd", 0x10, true, true, IOMMU_HW_INFO_TYPE_INTEL_VTD, 24, 20 };
-static const struct e2e_model __attribute__((unused)) e2e_vtd_nodirty = { "vtd:nodirty", 0x18, false, true, IOMMU_HW_INFO_TYPE_INTEL_VTD, 24, 20 };
-static const struct e2e_model __attribute__((unused)) e2e_vtd_qemu = { "vtd:qemu", 0x100, false, true, IOMMU_HW_INFO_TYPE_INTEL_VTD, 24, 0 };
+#define E2E_PG_4K_2M_1G ((1ull << 12) | (1ull << 21) | (1ull << 30))
+/* AMD_IOMMU_PGSIZES (amdvi.md §5.2; mockfd/drivers/amdvi.c) */
+#define E2E_PG_AMD_V1   (~0xfffull & ~(1ull << 39))
+
+/* intel_iommu_get_resv_regions: the IOAPIC/MSI window; aperture 2^48 - 1
+ * (MGAW 48 of every profile). */
+#define E2E_VTD_COMMON \
+    .hw_info_type = IOMMU_HW_INFO_TYPE_INTEL_VTD, .hw_info_len = 24, \
+    .pgsizes = E2E_PG_4K_2M_1G, .nranges = 2, \
+    .ranges = { { 0, 0xfedfffffull }, { 0xfef00000ull, (1ull << 48) - 1 } }, \
+    .msi_iova = 0xfee00000ull, .nest_parent_rc = -EOPNOTSUPP
+/* amd_iommu_get_resv_regions: MSI window, then the HyperTransport range
+ * 0xFD_0000_0000-0xFF_FFFF_FFFF (no EFR2.HTRangeIgnore in these profiles);
+ * aperture [0, 2^64 - 1]. NEST_PARENT needs GT/GIoSup/GCR3TRPMode. */
+#define E2E_AMDVI_COMMON \
+    .hw_info_type = IOMMU_HW_INFO_TYPE_AMD, .hw_info_len = 16, \
+    .pgsizes = E2E_PG_AMD_V1, .nranges = 3, \
+    .ranges = { { 0, 0xfedfffffull }, { 0xfef00000ull, 0xfcffffffffull }, \
+                { 0x10000000000ull, UINT64_MAX } }, \
+    .msi_iova = 0xfee00000ull, .nest_parent_rc = -EOPNOTSUPP
+/* arm_smmu_get_resv_regions: the software MSI window MSI_IOVA_BASE
+ * 0x8000000 + 1 MiB; S1 aperture 2^48 - 1 (ias 48, VA_BITS). NEST_PARENT
+ * needs stage 2 (IDR0.S2P): the default profiles have it, QEMU's stage-1-only
+ * SMMU does not. */
+#define E2E_SMMUV3_COMMON \
+    .hw_info_type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3, .hw_info_len = 40, \
+    .pgsizes = E2E_PG_4K_2M_1G, .nranges = 2, \
+    .ranges = { { 0, 0x7ffffffull }, { 0x8100000ull, (1ull << 48) - 1 } }, \
+    .msi_iova = 0x8000000ull, .dirty_always_on = true
+
+#define E2E_MODEL(name, sp, r, d, h, pasid, ...) \
+    static const struct e2e_model __attribute__((unused)) name = { \
+        .spec = sp, .rid = r, .dirty = d, .huge = h, .max_pasid_log2 = pasid, __VA_ARGS__ }
+
+E2E_MODEL(e2e_vtd, "vtd", 0x10, true, true, 20, E2E_VTD_COMMON);
+E2E_MODEL(e2e_vtd_nodirty, "vtd:nodirty", 0x18, false, true, 20, E2E_VTD_COMMON);
+E2E_MODEL(e2e_vtd_qemu, "vtd:qemu", 0x100, false, true, 0, E2E_VTD_COMMON);
+E2E_MODEL(e2e_amdvi, "amdvi", 0x10, true, true, 15, E2E_AMDVI_COMMON);
+E2E_MODEL(e2e_amdvi_nodirty, "amdvi:nodirty", 0x18, false, true, 15, E2E_AMDVI_COMMON);
+E2E_MODEL(e2e_amdvi_qemu, "amdvi:qemu", 0x100, false, true, 0, E2E_AMDVI_COMMON);
+E2E_MODEL(e2e_smmuv3, "smmuv3", 0x10, true, true, 20, E2E_SMMUV3_COMMON, .nest_parent_rc = 0);
+E2E_MODEL(e2e_smmuv3_nodirty, "smmuv3:nodirty", 0x18, false, true, 20, E2E_SMMUV3_COMMON,
+          .nest_parent_rc = 0);
+/* QEMU's SMMUv3 with OAS 48 (idr5=0x75) instead of 44: pinned pages are
+ * guest-physical at their user VA (47 bits), test_smmuv3_util.h */
+E2E_MODEL(e2e_smmuv3_qemu, "smmuv3:qemu,idr5=0x75", 0x100, false, true, 0, E2E_SMMUV3_COMMON,
+          .nest_parent_rc = -EOPNOTSUPP);
 
 #define E2E_ONE(name, tag, model) \
     Test(e2e_##tag, name) { name(&model); }
+/* Every model x {default, nodirty, qemu}. */
 #define E2E_TEST_X(name) \
     E2E_ONE(name, vtd, e2e_vtd) E2E_ONE(name, vtd_nodirty, e2e_vtd_nodirty) \
-    E2E_ONE(name, vtd_qemu, e2e_vtd_qemu)
+    E2E_ONE(name, vtd_qemu, e2e_vtd_qemu) \
+    E2E_ONE(name, amdvi, e2e_amdvi) E2E_ONE(name, amdvi_nodirty, e2e_amdvi_nodirty) \
+    E2E_ONE(name, amdvi_qemu, e2e_amdvi_qemu) \
+    E2E_ONE(name, smmu, e2e_smmuv3) E2E_ONE(name, smmu_nodirty, e2e_smmuv3_nodirty) \
+    E2E_ONE(name, smmu_qemu, e2e_smmuv3_qemu)
 /* Models whose hardware and driver track dirty pages. */
-#define E2E_DIRTY_TEST_X(name) E2E_ONE(name, vtd, e2e_vtd)
+#define E2E_DIRTY_TEST_X(name) \
+    E2E_ONE(name, vtd, e2e_vtd) E2E_ONE(name, amdvi, e2e_amdvi) E2E_ONE(name, smmu, e2e_smmuv3)
 #define E2E_DIRTY_TEST(name) static void name(const struct e2e_model *m); E2E_DIRTY_TEST_X(name) \
     static void name(const struct e2e_model *m)
 #define E2E_TEST(name) static void name(const struct e2e_model *m); E2E_TEST_X(name) \
@@ -184,6 +255,70 @@ static inline uint64_t e2e_popcount(const void *bm, size_t bytes)
     for (i = 0; i < bytes; i++)
         n += (uint64_t)__builtin_popcount(((const uint8_t *)bm)[i]);
     return n;
+}
+
+
+/* One IOAS_MAP as the driver saw it: a single map() of [iova, iova + len)
+ * to the user VA (guest-physical == VA, domain.h). */
+struct e2e_mapping {
+    uint64_t iova;
+    const void *va;
+    uint64_t len;
+    bool huge;                   /* IOMMU_OPTION_HUGE_PAGES of the IOAS */
+};
+
+/* The leaf of `mp` that holds `iova`, as iommu_pgsize() splits a map: at
+ * each step the largest size of the model's pgsize_bitmap that the IOVA and
+ * the physical address are both aligned to and that fits the remaining
+ * length (4 KiB only without huge pages). */
+static inline void e2e_leaf(const struct e2e_model *m, const struct e2e_mapping *mp,
+                            uint64_t iova, uint64_t *start, uint64_t *len)
+{
+    uint64_t pos = mp->iova, pa = (uint64_t)(uintptr_t)mp->va, end = mp->iova + mp->len;
+
+    cr_assert(iova >= mp->iova && iova < end, "iova %#llx outside the mapping",
+              (unsigned long long)iova);
+    for (;;) {
+        uint64_t sz = 4096, bm = mp->huge ? m->pgsizes : 4096;
+        int b;
+
+        for (b = 63; b >= 12; b--) {
+            uint64_t s = 1ull << b;
+
+            if ((bm & s) && s <= end - pos && !((pos | pa) & (s - 1))) {
+                sz = s;
+                break;
+            }
+        }
+        if (iova < pos + sz) {
+            *start = pos;
+            *len = sz;
+            return;
+        }
+        pos += sz;
+        pa += sz;
+    }
+}
+
+/* OR into `bm` the bits a harvest of [rstart, rstart + rlen) at page size
+ * psz reports after a DMA write of [iova, iova + len): every leaf the write
+ * touched is dirty as a whole, clipped to the requested range. */
+static inline void e2e_expect_write(const struct e2e_model *m, const struct e2e_mapping *mp,
+                                    uint64_t iova, uint64_t len, uint64_t rstart,
+                                    uint64_t rlen, uint64_t psz, void *bm)
+{
+    uint64_t at = iova;
+
+    while (at < iova + len) {
+        uint64_t ls, ll, a, z, i;
+
+        e2e_leaf(m, mp, at, &ls, &ll);
+        a = ls > rstart ? ls : rstart;
+        z = ls + ll < rstart + rlen ? ls + ll : rstart + rlen;
+        for (i = a; i < z; i += psz - ((i - rstart) % psz))
+            ((uint8_t *)bm)[(i - rstart) / psz / 8] |= (uint8_t)(1u << ((i - rstart) / psz % 8));
+        at = ls + ll;
+    }
 }
 
 #endif

@@ -16,15 +16,10 @@
 #define A_EVT_HEAD  0x2010
 #define A_EVT_TAIL  0x2018
 
-static const struct e2e_model __attribute__((unused)) amdvi_model = {
-    "amdvi", 0x10, true, true, IOMMU_HW_INFO_TYPE_AMD, 16, 15
-};
-static const struct e2e_model __attribute__((unused)) amdvi_nodirty_model = {
-    "amdvi:nodirty", 0x18, false, true, IOMMU_HW_INFO_TYPE_AMD, 16, 15
-};
-static const struct e2e_model __attribute__((unused)) amdvi_qemu_model = {
-    "amdvi:qemu", 0x100, false, true, IOMMU_HW_INFO_TYPE_AMD, 16, 0
-};
+/* The model entries of e2e_util.h (one list for every e2e test). */
+#define amdvi_model e2e_amdvi
+#define amdvi_nodirty_model e2e_amdvi_nodirty
+#define amdvi_qemu_model e2e_amdvi_qemu
 
 static inline struct mfd_iommu_unit *a_unit(const struct e2e *e)
 {

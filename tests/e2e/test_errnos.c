@@ -34,8 +34,18 @@ E2E_TEST(hwpt_alloc_errnos)
     cr_assert_eq(ALLOC(.flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING), m->dirty ? 0 : -EOPNOTSUPP);
     if (m->dirty)
         cr_assert_eq(e2e_destroy(&e, a.out_hwpt_id), 0);
-    /* VT-d without ECAP.NEST cannot be a nesting parent */
-    cr_assert_eq(ALLOC(.flags = IOMMU_HWPT_ALLOC_NEST_PARENT), -EOPNOTSUPP);
+    /* a nesting parent needs hardware nesting: VT-d ECAP.NEST, AMD GT/GIoSup/
+     * GCR3TRPMode (none in these profiles), SMMUv3 S1+S2 (yes) */
+    cr_assert_eq(ALLOC(.flags = IOMMU_HWPT_ALLOC_NEST_PARENT), m->nest_parent_rc);
+    if (!m->nest_parent_rc) {
+        uint32_t parent = a.out_hwpt_id;
+
+        /* a valid parent, but the hardware drivers have no
+         * domain_alloc_nested: -EOPNOTSUPP after the parent checks */
+        cr_assert_eq(ALLOC(.pt_id = parent, .data_type = IOMMU_HWPT_DATA_ARM_SMMUV3,
+                           .data_len = 16, .data_uptr = (uintptr_t)data), -EOPNOTSUPP);
+        cr_assert_eq(e2e_destroy(&e, parent), 0);
+    }
     /* driver data is not accepted for a VT-d paging domain */
     cr_assert_eq(ALLOC(.data_type = IOMMU_HWPT_DATA_VTD_S1, .data_len = 24,
                        .data_uptr = (uintptr_t)data), -EOPNOTSUPP);

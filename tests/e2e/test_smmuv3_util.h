@@ -32,22 +32,16 @@
 #define S_ADDR_51_12 0x000ffffffffff000ull
 #define S_PTE_ADDR   0x0000fffffffff000ull
 
-/* default: HTTU=2 + COHACC, SSIDSIZE 20; nodirty: HTTU=0; ha-only: HTTU=1;
- * qemu: no HTTU, no MSI (CMD_SYNC polled through CMDQ_CONS), SSIDSIZE 0;
- * with OAS 48 instead of QEMU's 44, since pinned pages are guest-physical
- * at their user VA (47 bits) and io-pgtable refuses paddr >> oas (-ERANGE) */
-static const struct e2e_model smmu_model = {
-    "smmuv3", 0x10, true, true, IOMMU_HW_INFO_TYPE_ARM_SMMUV3, 40, 20
-};
-static const struct e2e_model smmu_nodirty_model = {
-    "smmuv3:nodirty", 0x18, false, true, IOMMU_HW_INFO_TYPE_ARM_SMMUV3, 40, 20
-};
-static const struct e2e_model smmu_haonly_model = {
-    "smmuv3:ha-only", 0x120, false, true, IOMMU_HW_INFO_TYPE_ARM_SMMUV3, 40, 20
-};
-static const struct e2e_model smmu_qemu_model = {
-    "smmuv3:qemu,idr5=0x75", 0x100, false, true, IOMMU_HW_INFO_TYPE_ARM_SMMUV3, 40, 0
-};
+/* The models (e2e_util.h): default: HTTU=2 + COHACC, SSIDSIZE 20; nodirty:
+ * HTTU=0; ha-only: HTTU=1; qemu: no HTTU, no MSI (CMD_SYNC polled through
+ * CMDQ_CONS), SSIDSIZE 0; with OAS 48 instead of QEMU's 44, since pinned
+ * pages are guest-physical at their user VA (47 bits) and io-pgtable refuses
+ * paddr >> oas (-ERANGE) */
+#define smmu_model e2e_smmuv3
+#define smmu_nodirty_model e2e_smmuv3_nodirty
+#define smmu_qemu_model e2e_smmuv3_qemu
+E2E_MODEL(smmu_haonly_model, "smmuv3:ha-only", 0x120, false, true, 20, E2E_SMMUV3_COMMON,
+          .nest_parent_rc = 0);
 
 static inline struct emu_iommu *s_hw(const struct e2e *e)
 {
