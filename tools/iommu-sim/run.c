@@ -891,8 +891,8 @@ static void st_mmio(struct sim *s, struct toks *tk)
     s->in_mmio_verb = true;
     if (write) {
         mmio_line(s, io->name, hw, true, off, w, val);
-        s->in_mmio_verb = false;
         emu_mmio_write(hw, off, w, val);
+        s->in_mmio_verb = false;
     } else {
         val = emu_mmio_read(hw, off, w);
         s->in_mmio_verb = false;
