@@ -16,7 +16,8 @@
  *     devlist  := id (',' id)*            ids in C syntax (0x10, 16, 020)
  * The last ':'-field is the device list when it starts with a digit, so
  * "vtd:nodirty:0x10,0x18" is model vtd, profile nodirty, devices 0x10 and
- * 0x18; "vtd:nodirty" has no devices. Unset: "vtd:0x10". Empty: no IOMMU.
+ * 0x18; "vtd:nodirty" has no devices. Unset: "vtd:0x10" (DEFAULT_PLATFORM).
+ * Empty: no IOMMU.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -64,10 +65,16 @@ struct emu_mem *mfd_platform_mem(void)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Table pool: a buddy-less power-of-two allocator over one NORESERVE region. */
+/* Table pool: a buddy-less power-of-two allocator over one NORESERVE region.
+ * Every block is naturally aligned in absolute guest-physical terms
+ * (driver.h: hardware ignores the low bits of a table / queue base, e.g.
+ * SMMUv3 STRTAB_BASE and Q_BASE, smmuv3.md §1.4 §4.1; VT-d's and AMD-Vi's
+ * 4 KiB tables): the region itself is aligned to the largest block, and the
+ * bump pointer is rounded up to each block's size in absolute gpa. */
 
 #define POOL_SIZE   (8ull << 30)     /* virtual only; pages are touched on use */
 #define POOL_ORDERS 12               /* 4 KiB .. 8 MiB blocks */
+#define POOL_ALIGN  (4096ull << (POOL_ORDERS - 1))
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t *pool_base;
@@ -93,12 +100,22 @@ static uint64_t table_alloc(uint64_t size)
     bsize = 4096ull << o;
     pthread_mutex_lock(&pool_lock);
     if (!pool_base) {
-        void *p = mmap(NULL, POOL_SIZE, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        /* over-map by the largest block and trim, so that the region starts
+         * POOL_ALIGN-aligned (mmap only promises page alignment) */
+        uint8_t *raw = mmap(NULL, POOL_SIZE + POOL_ALIGN, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         struct emu_mem *m = mfd_platform_mem();
+        uint8_t *p;
+        uint64_t head;
 
-        if (p == MAP_FAILED)
+        if (raw == MAP_FAILED)
             goto out;
+        p = (uint8_t *)(((uintptr_t)raw + POOL_ALIGN - 1) & ~(uintptr_t)(POOL_ALIGN - 1));
+        head = (uint64_t)(p - raw);
+        if (head)
+            munmap(raw, head);
+        if (POOL_ALIGN - head)
+            munmap(p + POOL_SIZE, POOL_ALIGN - head);
         /* identity: the pool is guest-physical at its own address */
         if (!m || emu_mem_map(m, (uint64_t)(uintptr_t)p, POOL_SIZE, p)) {
             munmap(p, POOL_SIZE);
@@ -110,12 +127,15 @@ static uint64_t table_alloc(uint64_t size)
         gpa = pool_free[o];
         memcpy(&pool_free[o], (void *)(uintptr_t)gpa, sizeof(uint64_t));
     } else {
-        uint64_t off = (pool_bump + bsize - 1) & ~(bsize - 1);
+        /* align the absolute address, not the offset (the base is aligned
+         * too, but this does not depend on it) */
+        uint64_t base = (uint64_t)(uintptr_t)pool_base;
+        uint64_t at = (base + pool_bump + bsize - 1) & ~(bsize - 1);
 
-        if (off + bsize > POOL_SIZE)
+        if (at - base + bsize > POOL_SIZE)
             goto out;
-        pool_bump = off + bsize;
-        gpa = (uint64_t)(uintptr_t)pool_base + off;
+        pool_bump = at - base + bsize;
+        gpa = at;
     }
     memset((void *)(uintptr_t)gpa, 0, bsize);
 out:
@@ -497,16 +517,44 @@ static int load_env_locked(const char *env)
     return rc;
 }
 
+#define DEFAULT_PLATFORM "vtd:0x10"
+
+/* Why a platform spec fails even when it is well formed (the unset default
+ * included): -ENODEV, the model's driver is not linked in (the drivers are
+ * weak references: a program or suite that links mockfd/core without
+ * mockfd/drivers); -ENOMEM, the 8 GiB NORESERVE table pool cannot be
+ * mapped (RLIMIT_AS, `ulimit -v`) or fault injection (mockfd fail-nth) hit
+ * an allocation of the lazy load, which runs inside the first call that
+ * needs a device; a probe error from the driver (-EIO, -ETIMEDOUT: the
+ * hardware never acknowledged). */
 static void ensure_locked(void)
 {
-    const char *env;
+    static bool reported;
+    const char *env, *spec;
+    int rc;
 
     if (env_loaded || nunits)
         return;
     env_loaded = true;
     env = getenv("MOCKFD_PLATFORM");
-    if (load_env_locked(env ? env : "vtd:0x10"))
-        fprintf(stderr, "mockfd: bad MOCKFD_PLATFORM \"%s\"\n", env ? env : "");
+    spec = env ? env : DEFAULT_PLATFORM;
+    rc = load_env_locked(spec);
+    if (!rc)
+        return;
+    /* Nothing was built: let the next call try again (a transient -ENOMEM,
+     * e.g. an injected failure, must not leave the process without its
+     * machine for good). A partial platform stays as it is. */
+    if (!nunits)
+        env_loaded = false;
+    if (reported)
+        return;
+    reported = true;
+    if (env)
+        fprintf(stderr, "mockfd: bad MOCKFD_PLATFORM \"%s\": %s\n", env, strerror(-rc));
+    else
+        fprintf(stderr, "mockfd: MOCKFD_PLATFORM unset and the default \"%s\" failed: %s%s\n",
+                DEFAULT_PLATFORM, strerror(-rc),
+                rc == -ENODEV ? " (is the VT-d driver, mockfd/drivers, linked in?)" : "");
 }
 
 struct mfd_pdev *mfd_platform_device(int index)

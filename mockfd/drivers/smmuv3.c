@@ -79,69 +79,21 @@ static int update_gbpa(struct smmu_unit *su, uint32_t set, uint32_t clr)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Table memory. plat->table_alloc blocks are 4 KiB aligned in absolute
- * terms but larger ones are not always aligned to their size; the SMMU
- * ignores the low address bits of a queue / table base (smmuv3.md §1.4,
- * §3.7, §4.1, §5.1), so such a block is over-allocated and aligned here. */
+/* Table memory. The SMMU ignores the low address bits of a queue / table
+ * base (smmuv3.md §1.4, §3.7, §4.1, §5.1), so every table must be aligned
+ * to its size: plat->table_alloc hands out naturally aligned blocks
+ * (driver.h). Sizes below 4 KiB (small queues, a linear CD table) take a
+ * whole page. */
 
 uint64_t smmu_table_alloc(struct smmu_unit *su, uint64_t size)
 {
-    const struct mfd_platform_ops *p = su->u->plat;
-    uint64_t gpa, raw;
-
-    if (size < 4096)
-        size = 4096;
-    gpa = p->table_alloc(size);
-    if (!gpa || !(gpa & (size - 1)))
-        return gpa;
-    p->table_free(gpa, size);
-    raw = p->table_alloc(2 * size);
-    if (!raw)
-        return 0;
-    gpa = (raw + size - 1) & ~(size - 1);
-    pthread_mutex_lock(&su->alloc_lock);
-    if (su->nraws == su->raws_cap) {
-        unsigned nc = su->raws_cap ? su->raws_cap * 2 : 16;
-        struct smmu_raw *nr = realloc(su->raws, nc * sizeof(*nr));
-
-        if (!nr) {
-            pthread_mutex_unlock(&su->alloc_lock);
-            p->table_free(raw, 2 * size);
-            return 0;
-        }
-        su->raws = nr;
-        su->raws_cap = nc;
-    }
-    su->raws[su->nraws].gpa = gpa;
-    su->raws[su->nraws].raw = raw;
-    su->raws[su->nraws].rawsize = 2 * size;
-    su->nraws++;
-    pthread_mutex_unlock(&su->alloc_lock);
-    return gpa;
+    return su->u->plat->table_alloc(size < 4096 ? 4096 : size);
 }
 
 void smmu_table_free(struct smmu_unit *su, uint64_t gpa, uint64_t size)
 {
-    unsigned i;
-
-    if (!gpa)
-        return;
-    if (size < 4096)
-        size = 4096;
-    pthread_mutex_lock(&su->alloc_lock);
-    for (i = 0; i < su->nraws; i++) {
-        if (su->raws[i].gpa == gpa) {
-            uint64_t raw = su->raws[i].raw, rs = su->raws[i].rawsize;
-
-            su->raws[i] = su->raws[--su->nraws];
-            pthread_mutex_unlock(&su->alloc_lock);
-            /* the pool hands blocks out zeroed: nothing else to clean */
-            su->u->plat->table_free(raw, rs);
-            return;
-        }
-    }
-    pthread_mutex_unlock(&su->alloc_lock);
-    su->u->plat->table_free(gpa, size);
+    if (gpa)
+        su->u->plat->table_free(gpa, size < 4096 ? 4096 : size);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -403,8 +355,6 @@ static void smmu_free_unit(struct smmu_unit *su)
     }
     free(su->asid_map);
     free(su->vmid_map);
-    free(su->raws);
-    pthread_mutex_destroy(&su->alloc_lock);
     pthread_mutex_destroy(&su->lock);
     free(su);
 }
@@ -551,7 +501,6 @@ static int smmu_probe(struct mfd_iommu_unit *u)
         return -ENOMEM;
     su->u = u;
     pthread_mutex_init(&su->lock, NULL);
-    pthread_mutex_init(&su->alloc_lock, NULL);
     if ((rc = hw_probe(su)))
         goto fail;
     su->asid_map = calloc((1u << su->asid_bits) / 8, 1);

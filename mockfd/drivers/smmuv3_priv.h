@@ -220,10 +220,6 @@ struct smmu_unit {
     bool broken;                    /* a handshake timed out */
     /* ids */
     uint8_t *asid_map, *vmid_map;
-    /* over-allocations made to get natural alignment (smmu_table_alloc) */
-    pthread_mutex_t alloc_lock;
-    struct smmu_raw { uint64_t gpa, raw, rawsize; } *raws;
-    unsigned nraws, raws_cap;
     /* masters */
     struct smmu_master *masters;
     unsigned nmasters, masters_cap;
