@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Device objects: bind/unbind, attach / replace / detach to an IOAS (auto
- * domain) or a paging HWPT, for the RID or a PASID, and IOMMU_GET_HW_INFO
+ * domain), a paging HWPT or a nested HWPT, for the RID or a PASID, and
+ * IOMMU_GET_HW_INFO
  * (the kernel's drivers/iommu/iommufd/device.c; iommufd.md §3, §4.11, §4.21).
  *
  * A DEVICE object holds two users while bound (the ID table and the VFIO
@@ -95,6 +96,14 @@ static int pasid_compat(struct mfd_hwpt *h, struct mfd_device *idev, uint32_t pa
     return 0;
 }
 
+/* find_hwpt_paging(): a nested HWPT translates through its parent, so the
+ * parent's IOAS is the one that gets the device's reserved regions and whose
+ * IOVA space the device uses (device.c iommufd_hw_pagetable_attach). */
+static struct mfd_ioas *ioas_of(const struct mfd_hwpt *h)
+{
+    return h->parent ? h->parent->ioas : h->ioas;
+}
+
 /* iopt_table_enforce_dev_resv_regions: the device's reserved regions (the
  * VT-d MSI window, ...) become reserved IOVA of the IOAS, owner = idev. */
 static int reserve_dev_regions(struct mfd_device *idev, struct mfd_ioas *ioas)
@@ -136,14 +145,14 @@ int mfd_hwpt_attach(struct mfd_hwpt *h, struct mfd_device *idev, uint32_t pasid)
     if (rc)
         return rc;
     if (!pasid) {
-        rc = reserve_dev_regions(idev, h->ioas);
+        rc = reserve_dev_regions(idev, ioas_of(h));
         if (rc)
             return rc;
     }
     rc = u->drv->attach_dev(u, h->domain, idev->pdev->rid, pasid);
     if (rc) {
         if (!pasid)
-            iopt_remove_reserved(h->ioas, idev);
+            iopt_remove_reserved(ioas_of(h), idev);
         return rc;
     }
     *slot = h;
@@ -170,20 +179,20 @@ static int hwpt_replace(struct mfd_hwpt *h, struct mfd_device *idev, uint32_t pa
     rc = pasid_compat(h, idev, pasid);
     if (rc)
         return rc;
-    new_ioas = old->ioas != h->ioas;
+    new_ioas = ioas_of(old) != ioas_of(h);
     if (!pasid && new_ioas) {
-        rc = reserve_dev_regions(idev, h->ioas);
+        rc = reserve_dev_regions(idev, ioas_of(h));
         if (rc)
             return rc;
     }
     rc = u->drv->attach_dev(u, h->domain, idev->pdev->rid, pasid);
     if (rc) {
         if (!pasid && new_ioas)
-            iopt_remove_reserved(h->ioas, idev);
+            iopt_remove_reserved(ioas_of(h), idev);
         return rc;
     }
     if (!pasid && new_ioas)
-        iopt_remove_reserved(old->ioas, idev);
+        iopt_remove_reserved(ioas_of(old), idev);
     *slot = h;
     h->ndevs++;
     mfd_obj_ref(&h->obj);
@@ -204,7 +213,7 @@ void mfd_device_detach(struct mfd_device *idev, uint32_t pasid)
     mfd_fault_auto_respond(h, idev, pasid);
     u->drv->detach_dev(u, idev->pdev->rid, pasid);
     if (!pasid)
-        iopt_remove_reserved(h->ioas, idev);
+        iopt_remove_reserved(ioas_of(h), idev);
     *slot = NULL;
     hwpt_put(h);
 }
@@ -270,7 +279,10 @@ int mfd_device_attach(struct mfd_device *idev, uint32_t pasid, uint32_t *pt_id)
     if (!pt)
         return -ENOENT;
     switch (pt->type) {
-    case MFD_OBJ_HWPT_PAGING: {
+    case MFD_OBJ_HWPT_PAGING:
+    case MFD_OBJ_HWPT_NESTED: {
+        /* iommufd_device_change_pt: both kinds of HWPT attach as they are;
+         * a nested one keeps its parent's IOAS for the reserved regions. */
         struct mfd_hwpt *h = (struct mfd_hwpt *)pt;
 
         rc = replace ? hwpt_replace(h, idev, pasid, &old) : mfd_hwpt_attach(h, idev, pasid);

@@ -332,45 +332,56 @@ int mfd_hwpt_invalidate(struct mfd_ucmd *ucmd)
 {
     struct iommu_hwpt_invalidate *cmd = ucmd->cmd_buf;
     struct mfd_obj *obj;
+    uint32_t done = 0, n = cmd->entry_num;
+    int rc;
 
-    /* §4.14 steps 1-4 */
-    if (cmd->__reserved)
-        return -EOPNOTSUPP;
-    if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len))
-        return -EINVAL;
+    /* §4.14 steps 1-4. Every path, errors included, ends at the kernel's
+     * "out:" label: entry_num is written back (0 unless the op handled
+     * entries) and a failed copy-out turns the result into -EFAULT
+     * (hw_pagetable.c iommufd_hwpt_invalidate). */
+    if (cmd->__reserved) {
+        rc = -EOPNOTSUPP;
+        goto out;
+    }
+    if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len)) {
+        rc = -EINVAL;
+        goto out;
+    }
     obj = mfd_obj_get(ucmd->ctx, cmd->hwpt_id, MFD_OBJ_ANY);
-    if (!obj)
-        return -ENOENT;
-    /* a paging HWPT, an IOAS, ...: -EINVAL without a response */
-    if (obj->type != MFD_OBJ_HWPT_NESTED && obj->type != MFD_OBJ_VIOMMU)
-        return -EINVAL;
+    if (!obj) {
+        rc = -ENOENT;
+        goto out;
+    }
     if (obj->type == MFD_OBJ_HWPT_NESTED) {
         struct mfd_hwpt *h = (struct mfd_hwpt *)obj;
-        uint32_t n = cmd->entry_num;
-        int rc = -EOPNOTSUPP;
 
-        /* hwpt->domain->ops->cache_invalidate_user; entry_num is written
-         * back (entries handled) even on error */
-        if (h->unit->drv->cache_invalidate_user)
-            rc = h->unit->drv->cache_invalidate_user(h->unit, h->domain, cmd->data_type,
-                                                     cmd->data_uptr, cmd->entry_len, &n);
-        else
-            n = 0;
-        cmd->entry_num = n;
-        if (mfd_ucmd_respond(ucmd, sizeof(*cmd)))
-            return -EFAULT;
-        return rc;
+        /* hwpt->domain->ops->cache_invalidate_user */
+        if (!h->unit->drv->cache_invalidate_user) {
+            rc = -EOPNOTSUPP;
+            goto out;
+        }
+        rc = h->unit->drv->cache_invalidate_user(h->unit, h->domain, cmd->data_type,
+                                                 cmd->data_uptr, cmd->entry_len, &n);
+        done = n;
+    } else if (obj->type == MFD_OBJ_VIOMMU && mfd_kernel_version() >= 613) {
+        /* viommu->ops->cache_invalidate (viommu.c) */
+        rc = mfd_viommu_cache_invalidate((struct mfd_viommu *)obj, cmd->data_type,
+                                         cmd->data_uptr, cmd->entry_len, &n);
+        done = n;
+    } else if (mfd_kernel_version() < 613) {
+        /* Before 6.13 (commit 54ce69e36c71 "Allow hwpt_id to carry
+         * viommu_id", which came with the vIOMMU/vDEVICE objects) the id
+         * was looked up as IOMMUFD_OBJ_HWPT_NESTED only
+         * (iommufd_get_hwpt_nested): any other object is -ENOENT
+         * (iommufd.md §6.2a, measured on 6.12). */
+        rc = -ENOENT;
+    } else {
+        /* a paging HWPT, an IOAS, ...: -EINVAL */
+        rc = -EINVAL;
     }
-    /* a vIOMMU: viommu->ops->cache_invalidate (viommu.c); entry_num is
-     * written back (entries handled) even on error */
-    {
-        uint32_t n = cmd->entry_num;
-        int rc = mfd_viommu_cache_invalidate((struct mfd_viommu *)obj, cmd->data_type,
-                                             cmd->data_uptr, cmd->entry_len, &n);
-
-        cmd->entry_num = n;
-        if (mfd_ucmd_respond(ucmd, sizeof(*cmd)))
-            return -EFAULT;
-        return rc;
-    }
+out:
+    cmd->entry_num = done;
+    if (mfd_ucmd_respond(ucmd, sizeof(*cmd)))
+        return -EFAULT;
+    return rc;
 }

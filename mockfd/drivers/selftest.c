@@ -338,6 +338,19 @@ static bool is_paging(const struct mfd_domain *d)
 
 /* ---- driver ops ----------------------------------------------------------- */
 
+/* The kernel's __iommu_copy_struct_from_user() (include/linux/iommu.h), which
+ * every driver uses for HWPT_ALLOC data and, per entry, for invalidation
+ * arrays: a length below the struct's initial size (min_len) or ABOVE the
+ * kernel's struct is -EINVAL, before copy_struct_from_user() runs; so a longer
+ * user struct is refused even with a zero tail (never E2BIG here). */
+static int copy_user_data(struct mfd_iommu_unit *u, void *dst, size_t ksize, size_t min_len,
+                          uint64_t uptr, size_t len)
+{
+    if (len < min_len || ksize < len)
+        return -EINVAL;
+    return u->plat->copy_struct_from_user(dst, ksize, uptr, len);
+}
+
 static int st_probe(struct mfd_iommu_unit *u)
 {
     (void)u;
@@ -410,10 +423,10 @@ static int st_domain_alloc_paging(struct mfd_iommu_unit *u, uint32_t rid, uint32
     if (data_len) {
         if (data_type != IOMMU_HWPT_DATA_SELFTEST)
             return -EOPNOTSUPP;
-        /* iommu_copy_struct_from_user: at least up to iotlb */
-        if (data_len < offsetof(struct iommu_hwpt_selftest, iotlb) + sizeof(cfg.iotlb))
-            return -EINVAL;
-        rc = u->plat->copy_struct_from_user(&cfg, sizeof(cfg), data_uptr, data_len);
+        /* iommu_copy_struct_from_user(.., iotlb) */
+        rc = copy_user_data(u, &cfg, sizeof(cfg),
+                            offsetof(struct iommu_hwpt_selftest, iotlb) + sizeof(cfg.iotlb),
+                            data_uptr, data_len);
         if (rc)
             return rc;
         if (cfg.pagetable_type > MOCK_IOMMUPT_AMDV1)
@@ -552,9 +565,10 @@ static int st_domain_alloc_nested(struct mfd_iommu_unit *u, uint32_t rid,
         return -EOPNOTSUPP;
     if (!is_paging(parent))
         return -EINVAL;
-    if (data_len < offsetof(struct iommu_hwpt_selftest, iotlb) + sizeof(cfg.iotlb))
-        return -EINVAL;
-    rc = u->plat->copy_struct_from_user(&cfg, sizeof(cfg), data_uptr, data_len);
+    /* iommu_copy_struct_from_user(.., iotlb) */
+    rc = copy_user_data(u, &cfg, sizeof(cfg),
+                        offsetof(struct iommu_hwpt_selftest, iotlb) + sizeof(cfg.iotlb),
+                        data_uptr, data_len);
     if (rc)
         return rc;
     n = calloc(1, sizeof(*n));
@@ -592,13 +606,9 @@ static int st_cache_invalidate_user(struct mfd_iommu_unit *u, struct mfd_domain 
     for (i = 0; i < *entry_num; i++) {
         struct iommu_hwpt_invalidate_selftest inv;
 
-        /* iommu_copy_struct_from_user_array */
-        if (entry_len < min_len) {
-            rc = -EINVAL;
-            break;
-        }
-        rc = u->plat->copy_struct_from_user(&inv, sizeof(inv),
-                                            uptr + (uint64_t)i * entry_len, entry_len);
+        /* iommu_copy_struct_from_user_array(.., iotlb_id) */
+        rc = copy_user_data(u, &inv, sizeof(inv), min_len, uptr + (uint64_t)i * entry_len,
+                            entry_len);
         if (rc)
             break;
         if (inv.flags & ~(uint32_t)IOMMU_TEST_INVALIDATE_FLAG_ALL) {
