@@ -36,7 +36,7 @@
 #include <unistd.h>
 
 #define ORACLE_JOB_TIMEOUT 600
-#define MAX_ARGS 64
+#define MAX_ARGS 256
 
 static int out_fd = -1;
 

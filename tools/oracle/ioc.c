@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: MIT */
+/* ioc: the oracle's ioctl corpus interpreter; the format is in ioc.h. */
+#include "tools/oracle/ioc.h"
+
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+#include <iommufd_test.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define MAX_CALLS  256
+#define MAX_FDS    16
+#define MAX_BUFS   32
+#define MAX_STRUCT 512
+#define ALIGN_2M   (2UL << 20)
+
+/* Names the corpus may use. Values come from the project's (newest) uapi
+ * headers; every one used by the corpus has the same value on 6.12
+ * (docs/oracle.md lists the check). */
+struct sym {
+    const char *name;
+    unsigned long long val;
+};
+#define S(x) { #x, (unsigned long long)(x) }
+static const struct sym syms[] = {
+    /* commands */
+    S(IOMMU_DESTROY), S(IOMMU_IOAS_ALLOC), S(IOMMU_IOAS_ALLOW_IOVAS), S(IOMMU_IOAS_COPY),
+    S(IOMMU_IOAS_IOVA_RANGES), S(IOMMU_IOAS_MAP), S(IOMMU_IOAS_UNMAP), S(IOMMU_OPTION),
+    S(IOMMU_VFIO_IOAS), S(IOMMU_HWPT_ALLOC), S(IOMMU_GET_HW_INFO),
+    S(IOMMU_HWPT_SET_DIRTY_TRACKING), S(IOMMU_HWPT_GET_DIRTY_BITMAP),
+    S(IOMMU_HWPT_INVALIDATE), S(IOMMU_FAULT_QUEUE_ALLOC), S(IOMMU_IOAS_MAP_FILE),
+    S(IOMMU_VIOMMU_ALLOC), S(IOMMU_VDEVICE_ALLOC), S(IOMMU_IOAS_CHANGE_PROCESS),
+    S(IOMMU_VEVENTQ_ALLOC), S(IOMMU_HW_QUEUE_ALLOC), S(IOMMU_TEST_CMD),
+    S(VFIO_GET_API_VERSION), S(VFIO_CHECK_EXTENSION), S(VFIO_SET_IOMMU),
+    S(VFIO_IOMMU_GET_INFO), S(VFIO_IOMMU_MAP_DMA), S(VFIO_IOMMU_UNMAP_DMA),
+    S(VFIO_IOMMU_ENABLE), S(VFIO_IOMMU_DISABLE), S(VFIO_IOMMU_DIRTY_PAGES),
+    /* iommufd flags and enums */
+    S(IOMMU_IOAS_MAP_FIXED_IOVA), S(IOMMU_IOAS_MAP_WRITEABLE), S(IOMMU_IOAS_MAP_READABLE),
+    S(IOMMU_OPTION_RLIMIT_MODE), S(IOMMU_OPTION_HUGE_PAGES), S(IOMMU_OPTION_OP_SET),
+    S(IOMMU_OPTION_OP_GET), S(IOMMU_VFIO_IOAS_GET), S(IOMMU_VFIO_IOAS_SET),
+    S(IOMMU_VFIO_IOAS_CLEAR), S(IOMMU_HWPT_ALLOC_NEST_PARENT),
+    S(IOMMU_HWPT_ALLOC_DIRTY_TRACKING), S(IOMMU_HWPT_FAULT_ID_VALID),
+    S(IOMMU_HWPT_ALLOC_PASID), S(IOMMU_HWPT_DATA_NONE), S(IOMMU_HWPT_DATA_SELFTEST),
+    S(IOMMU_HW_INFO_FLAG_INPUT_TYPE), S(IOMMU_HW_INFO_TYPE_SELFTEST),
+    S(IOMMU_HW_CAP_DIRTY_TRACKING), S(IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR),
+    S(IOMMU_HWPT_INVALIDATE_DATA_SELFTEST), S(IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID),
+    S(IOMMU_TEST_INVALIDATE_FLAG_ALL),
+    /* selftest ops and flags */
+    S(IOMMU_TEST_OP_ADD_RESERVED), S(IOMMU_TEST_OP_MOCK_DOMAIN),
+    S(IOMMU_TEST_OP_MD_CHECK_MAP), S(IOMMU_TEST_OP_MD_CHECK_REFS),
+    S(IOMMU_TEST_OP_CREATE_ACCESS), S(IOMMU_TEST_OP_DESTROY_ACCESS_PAGES),
+    S(IOMMU_TEST_OP_ACCESS_PAGES), S(IOMMU_TEST_OP_ACCESS_RW),
+    S(IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT), S(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE),
+    S(IOMMU_TEST_OP_ACCESS_REPLACE_IOAS), S(IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS),
+    S(IOMMU_TEST_OP_DIRTY), S(IOMMU_TEST_OP_MD_CHECK_IOTLB), S(IOMMU_TEST_OP_TRIGGER_IOPF),
+    S(IOMMU_TEST_OP_DEV_CHECK_CACHE), S(IOMMU_TEST_OP_TRIGGER_VEVENT),
+    S(IOMMU_TEST_OP_PASID_ATTACH),
+    S(MOCK_APERTURE_START), S(MOCK_APERTURE_LAST), S(MOCK_FLAGS_DEVICE_NO_DIRTY),
+    S(MOCK_FLAGS_DEVICE_HUGE_IOVA), S(MOCK_FLAGS_DEVICE_PASID), S(MOCK_FLAGS_ACCESS_WRITE),
+    S(MOCK_ACCESS_RW_WRITE), S(MOCK_ACCESS_RW_SLOW_PATH),
+    S(MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES),
+    /* VFIO type1 compat */
+    S(VFIO_API_VERSION), S(VFIO_TYPE1_IOMMU), S(VFIO_TYPE1v2_IOMMU), S(VFIO_DMA_CC_IOMMU),
+    S(VFIO_NOIOMMU_IOMMU), S(VFIO_UNMAP_ALL), S(VFIO_UPDATE_VADDR),
+    S(VFIO_DMA_MAP_FLAG_READ), S(VFIO_DMA_MAP_FLAG_WRITE), S(VFIO_DMA_UNMAP_FLAG_ALL),
+    S(VFIO_IOMMU_INFO_PGSIZES), S(VFIO_IOMMU_INFO_CAPS),
+};
+#undef S
+
+struct buf {
+    char label[32];
+    unsigned char *p;
+    size_t len, maplen;
+    void *map;
+    bool print;
+};
+
+struct prog {
+    const struct ioc_backend *be;
+    int fds[MAX_FDS];
+    int nfds;
+    /* each call's struct after it ran, for `id C.O` */
+    unsigned char *after[MAX_CALLS];
+    size_t after_len[MAX_CALLS];
+    struct buf bufs[MAX_BUFS];
+    int nbufs;
+    void *fault_page;
+    /* the output text */
+    char *out;
+    size_t out_len, out_cap;
+};
+
+static void emit(struct prog *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(struct prog *p, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if (p->out_len + (size_t)n + 1 > p->out_cap) {
+        size_t cap = (p->out_cap ? p->out_cap * 2 : 4096) + (size_t)n;
+        char *o = realloc(p->out, cap);
+
+        if (!o)
+            return;
+        p->out = o;
+        p->out_cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(p->out + p->out_len, p->out_cap - p->out_len, fmt, ap);
+    va_end(ap);
+    p->out_len += (size_t)n;
+}
+
+static void emit_hex(struct prog *p, const unsigned char *b, size_t n, const char *mark)
+{
+    static const char hx[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        if (mark && mark[i])
+            emit(p, "%c%c", mark[i], mark[i]);
+        else
+            emit(p, "%c%c", hx[b[i] >> 4], hx[b[i] & 15]);
+    }
+}
+
+static bool parse_num(const char *s, unsigned long long *v)
+{
+    char *end;
+
+    if (!*s)
+        return false;
+    errno = 0;
+    if (*s == '-')
+        *v = (unsigned long long)strtoll(s, &end, 0);
+    else
+        *v = strtoull(s, &end, 0);
+    return !*end && !errno;
+}
+
+/* EXPR: NUM or SYMBOL, joined by '|'. */
+static bool parse_expr(const char *s, unsigned long long *v)
+{
+    char term[96];
+
+    *v = 0;
+    while (*s) {
+        size_t n = strcspn(s, "|");
+        unsigned long long t;
+        bool found = false;
+
+        if (n == 0 || n >= sizeof(term))
+            return false;
+        memcpy(term, s, n);
+        term[n] = 0;
+        if (!parse_num(term, &t)) {
+            for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+                if (!strcmp(syms[i].name, term)) {
+                    t = syms[i].val;
+                    found = true;
+                    break;
+                }
+            }
+            if (!found)
+                return false;
+        }
+        *v |= t;
+        s += n;
+        if (*s == '|')
+            s++;
+    }
+    return true;
+}
+
+static struct buf *find_buf(struct prog *p, const char *label)
+{
+    for (int i = 0; i < p->nbufs; i++)
+        if (p->bufs[i].label[0] && !strcmp(p->bufs[i].label, label))
+            return &p->bufs[i];
+    return NULL;
+}
+
+/* A fresh 2 MiB-aligned mapping of len bytes (len 0 is allowed: one page). */
+static struct buf *new_buf(struct prog *p, size_t len, bool print)
+{
+    size_t span = (len ? (len + 4095) & ~4095UL : 4096);
+    size_t maplen = span + ALIGN_2M;
+    struct buf *b;
+    unsigned char *m;
+
+    if (p->nbufs >= MAX_BUFS || len > (1UL << 30))
+        return NULL;
+    m = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    b = &p->bufs[p->nbufs++];
+    memset(b, 0, sizeof(*b));
+    b->map = m;
+    b->maplen = maplen;
+    b->p = (unsigned char *)(((uintptr_t)m + ALIGN_2M - 1) & ~(uintptr_t)(ALIGN_2M - 1));
+    b->len = len;
+    b->print = print;
+    if (!print) /* patterned and touched, as the selftests' buffers are */
+        for (size_t i = 0; i < len; i++)
+            b->p[i] = (unsigned char)(i * 7 + 1);
+    return b;
+}
+
+static char **split(char *line, int *n)
+{
+    static char *tok[128];
+    int k = 0;
+
+    for (char *s = strtok(line, " \t"); s && k < 128; s = strtok(NULL, " \t"))
+        tok[k++] = s;
+    *n = k;
+    return tok;
+}
+
+static bool get_fd(struct prog *p, const char *s, int *fd)
+{
+    unsigned long long v;
+
+    if (!parse_num(s, &v) || v >= (unsigned long long)p->nfds)
+        return false;
+    *fd = p->fds[v];
+    return true;
+}
+
+static void put(unsigned char *st, size_t *len, unsigned long long v, size_t w)
+{
+    for (size_t i = 0; i < w; i++)
+        st[*len + i] = (unsigned char)(v >> (8 * i));
+    *len += w;
+}
+
+static void record(struct prog *p, int idx, const unsigned char *st, size_t len)
+{
+    p->after[idx] = malloc(len ? len : 1);
+    if (p->after[idx]) {
+        memcpy(p->after[idx], st, len);
+        p->after_len[idx] = len;
+    }
+}
+
+/* One `ioctl` line: build the struct, run it, print the result. */
+static const char *do_ioctl(struct prog *p, int idx, char **tok, int ntok)
+{
+    unsigned char st[MAX_STRUCT] __attribute__((aligned(8)));
+    char mark[MAX_STRUCT];
+    int used[MAX_BUFS], nused = 0;
+    unsigned long long req, v;
+    size_t len = 0;
+    int fd, ret, err;
+
+    memset(st, 0, sizeof(st));
+    memset(mark, 0, sizeof(mark));
+    if (ntok < 3 || !get_fd(p, tok[1], &fd))
+        return "ioctl needs an open fd slot";
+    if (!parse_expr(tok[2], &req))
+        return "unknown command";
+    for (int i = 3; i < ntok; i++) {
+        const char *f = tok[i], *a = i + 1 < ntok ? tok[i + 1] : NULL;
+        size_t w = 0;
+
+        if (len + 8 > MAX_STRUCT)
+            return "struct too long";
+        if (!strcmp(f, "u8")) w = 1;
+        else if (!strcmp(f, "u16")) w = 2;
+        else if (!strcmp(f, "u32")) w = 4;
+        else if (!strcmp(f, "u64")) w = 8;
+        if (w) {
+            if (!a || !parse_expr(a, &v))
+                return "bad literal";
+            put(st, &len, v, w);
+            i++;
+        } else if (!strcmp(f, "id") || !strcmp(f, "id64")) {
+            unsigned long long c, o;
+            char cs[32];
+            const char *dot = a ? strchr(a, '.') : NULL;
+
+            w = f[2] ? 8 : 4;
+            if (!dot || (size_t)(dot - a) >= sizeof(cs))
+                return "id wants C.O";
+            memcpy(cs, a, (size_t)(dot - a));
+            cs[dot - a] = 0;
+            if (!parse_num(cs, &c) || !parse_num(dot + 1, &o) || c >= (unsigned long long)idx ||
+                !p->after[c] || o + w > p->after_len[c])
+                return "id refers to no earlier struct bytes";
+            v = 0;
+            for (size_t b = 0; b < w; b++)
+                v |= (unsigned long long)p->after[c][o + b] << (8 * b);
+            put(st, &len, v, w);
+            i++;
+        } else if (!strcmp(f, "pad")) {
+            if (!a || !parse_num(a, &v) || len + v > MAX_STRUCT - 8)
+                return "bad pad";
+            len += v;
+            i++;
+        } else if (!strcmp(f, "buf") || !strcmp(f, "mem")) {
+            struct buf *b;
+
+            if (!a || !parse_expr(a, &v))
+                return "bad buffer size";
+            b = new_buf(p, v, f[0] == 'b');
+            if (!b)
+                return "buffer allocation failed";
+            i++;
+            for (; i + 1 < ntok && (tok[i + 1][0] == '=' || tok[i + 1][0] == ':'); i++) {
+                const char *h = tok[i + 1] + 1;
+
+                if (tok[i + 1][0] == '=') {
+                    snprintf(b->label, sizeof(b->label), "%s", h);
+                    continue;
+                }
+                /* ":HEX" initial contents */
+                for (size_t k = 0; h[0] && h[1]; k++, h += 2) {
+                    unsigned int byte;
+
+                    if (k >= b->len || sscanf(h, "%2x", &byte) != 1)
+                        return "bad :hex initialiser";
+                    b->p[k] = (unsigned char)byte;
+                }
+                if (*h)
+                    return "odd :hex initialiser";
+            }
+            if (b->print && nused < MAX_BUFS)
+                used[nused++] = (int)(b - p->bufs);
+            memset(mark + len, 'P', 8);
+            put(st, &len, (uintptr_t)b->p, 8);
+        } else if (!strcmp(f, "ptr")) {
+            char lab[32];
+            const char *plus = a ? strchr(a, '+') : NULL;
+            size_t n = plus ? (size_t)(plus - a) : (a ? strlen(a) : 0);
+            unsigned long long off = 0;
+            struct buf *b;
+
+            if (!a || n >= sizeof(lab))
+                return "bad ptr";
+            memcpy(lab, a, n);
+            lab[n] = 0;
+            b = find_buf(p, lab);
+            if (!b || (plus && !parse_num(plus + 1, &off)))
+                return "ptr to an unknown label";
+            memset(mark + len, 'P', 8);
+            put(st, &len, (uintptr_t)b->p + off, 8);
+            i++;
+        } else if (!strcmp(f, "null")) {
+            put(st, &len, 0, 8);
+        } else if (!strcmp(f, "fault")) {
+            memset(mark + len, 'P', 8);
+            put(st, &len, (uintptr_t)p->fault_page, 8);
+        } else if (!strcmp(f, "mask")) {
+            unsigned long long o, l;
+
+            if (i + 2 >= ntok || !parse_num(tok[i + 1], &o) || !parse_num(tok[i + 2], &l) ||
+                o + l > MAX_STRUCT)
+                return "bad mask";
+            memset(mark + o, '?', l);
+            i += 2;
+        } else {
+            return "unknown field";
+        }
+    }
+    errno = 0;
+    ret = p->be->ioctl(fd, (unsigned long)req, st);
+    err = ret < 0 ? errno : 0;
+    record(p, idx, st, len);
+    emit(p, "%d ioctl %s ret=%d errno=%s out=", idx, tok[2], ret,
+         err ? strerrorname_np(err) : "0");
+    emit_hex(p, st, len, mark);
+    for (int k = 0; k < nused; k++) {
+        struct buf *b = &p->bufs[used[k]];
+
+        emit(p, " b%d=", k);
+        emit_hex(p, b->p, b->len, NULL);
+    }
+    emit(p, "\n");
+    return NULL;
+}
+
+static const char *do_line(struct prog *p, int idx, char *line)
+{
+    int ntok, fd, ret, err;
+    char **tok = split(line, &ntok);
+    unsigned long long v;
+
+    if (!strcmp(tok[0], "open")) {
+        if (ntok != 1 || p->nfds >= MAX_FDS)
+            return "open takes nothing (and at most 16 fds)";
+        errno = 0;
+        fd = p->be->open();
+        err = fd < 0 ? errno : 0;
+        if (fd >= 0)
+            p->fds[p->nfds++] = fd;
+        emit(p, "%d open ret=%s errno=%s\n", idx, fd >= 0 ? "fd" : "-1",
+             err ? strerrorname_np(err) : "0");
+        return NULL;
+    }
+    if (!strcmp(tok[0], "close")) {
+        if (ntok != 2 || !get_fd(p, tok[1], &fd))
+            return "close needs an open fd slot";
+        errno = 0;
+        ret = p->be->close(fd);
+        err = ret < 0 ? errno : 0;
+        /* The slot stays, pointing at a closed number: later calls on it
+         * test EBADF, and the cleanup skips it. */
+        p->fds[strtoul(tok[1], NULL, 0)] = -1;
+        emit(p, "%d close ret=%d errno=%s\n", idx, ret, err ? strerrorname_np(err) : "0");
+        return NULL;
+    }
+    if (!strcmp(tok[0], "ioctlv") || !strcmp(tok[0], "ioctlp")) {
+        unsigned long long req;
+        uintptr_t arg;
+
+        if (ntok != 4 || !get_fd(p, tok[1], &fd) || !parse_expr(tok[2], &req))
+            return "ioctlv/ioctlp F CMD ARG";
+        if (tok[0][5] == 'p') {
+            if (!strcmp(tok[3], "null"))
+                arg = 0;
+            else if (!strcmp(tok[3], "fault"))
+                arg = (uintptr_t)p->fault_page;
+            else
+                return "ioctlp takes null or fault";
+        } else {
+            if (!parse_expr(tok[3], &v))
+                return "bad ioctlv value";
+            arg = (uintptr_t)v;
+        }
+        errno = 0;
+        ret = p->be->ioctl(fd, (unsigned long)req, (void *)arg);
+        err = ret < 0 ? errno : 0;
+        emit(p, "%d %s %s ret=%d errno=%s\n", idx, tok[0], tok[2], ret,
+             err ? strerrorname_np(err) : "0");
+        return NULL;
+    }
+    if (!strcmp(tok[0], "ioctl"))
+        return do_ioctl(p, idx, tok, ntok);
+    return "unknown verb";
+}
+
+int ioc_run(const struct ioc_backend *be, const char *text, char **out)
+{
+    struct prog *p = calloc(1, sizeof(*p));
+    char *copy = strdup(text);
+    int idx = 0, lineno = 0, rc = 0;
+
+    *out = NULL;
+    if (!p || !copy) {
+        free(p);
+        free(copy);
+        return -1;
+    }
+    p->be = be;
+    p->fault_page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    for (char *l = copy, *nl; l; l = nl) {
+        const char *why;
+        char *hash;
+
+        nl = strchr(l, '\n');
+        if (nl)
+            *nl++ = 0;
+        lineno++;
+        hash = strchr(l, '#');
+        if (hash)
+            *hash = 0;
+        while (*l && isspace((unsigned char)*l))
+            l++;
+        if (!*l)
+            continue;
+        if (idx >= MAX_CALLS) {
+            emit(p, "error: line %d: more than %d calls\n", lineno, MAX_CALLS);
+            rc = -1;
+            break;
+        }
+        why = do_line(p, idx, l);
+        if (why) {
+            emit(p, "error: line %d: %s\n", lineno, why);
+            rc = -1;
+            break;
+        }
+        idx++;
+    }
+    /* Everything the program left open or mapped goes away with it. */
+    for (int i = p->nfds - 1; i >= 0; i--)
+        if (p->fds[i] >= 0)
+            be->close(p->fds[i]);
+    for (int i = 0; i < p->nbufs; i++)
+        munmap(p->bufs[i].map, p->bufs[i].maplen);
+    for (int i = 0; i < MAX_CALLS; i++)
+        free(p->after[i]);
+    if (p->fault_page != MAP_FAILED)
+        munmap(p->fault_page, 4096);
+    *out = p->out ? p->out : strdup("");
+    free(copy);
+    free(p);
+    return rc;
+}
