@@ -639,10 +639,20 @@ static void st_ioctl(struct sim *s, const char *assign, struct toks *tk, int fir
         const struct mfd_ufield *f = &st->f[k];
         uint64_t v;
 
+        if (f->kind == MFD_UF_SIZE) {
+            /* the size word, even when the memory ends before it (guard) */
+            if (usize != st->size) {
+                tr_kv(&t, "in", f->name, "0x%" PRIx64, usize);
+                if (o < sizeof(text))
+                    o += (size_t)snprintf(text + o, sizeof(text) - o, " %s=0x%" PRIx64, f->name,
+                                          usize);
+            }
+            continue;
+        }
         if (f->off + f->size > L || f->off + f->size > sizeof(before))
             continue;
         v = mfd_uapi_get(before, f);
-        if (f->kind == MFD_UF_SIZE ? v == st->size : (!v && !set[k]))
+        if (!v && !set[k])
             continue;
         val_print(s, f, v, vb, sizeof(vb));
         tr_kv(&t, "in", f->name, "%s", vb);
@@ -652,8 +662,10 @@ static void st_ioctl(struct sim *s, const char *assign, struct toks *tk, int fir
     if (ntail) {
         char hx[3 * 256 + 1] = "";
 
+        size_t ho = 0;
+
         for (int k = 0; k < ntail; k++)
-            snprintf(hx + 3 * k, sizeof(hx) - 3 * (size_t)k, "%s%02x", k ? "," : "", tail[k]);
+            ho += (size_t)snprintf(hx + ho, sizeof(hx) - ho, "%s%02x", k ? "," : "", tail[k]);
         tr_kv(&t, "in", "tail", "%s", hx);
         if (o < sizeof(text))
             o += (size_t)snprintf(text + o, sizeof(text) - o, " tail=%s", hx);
