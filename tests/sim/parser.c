@@ -233,3 +233,37 @@ Test(sim, fail_nth_reports_the_failing_call)
     cr_assert_eq(R.status, 0, "%s", R.out);
     cr_assert(strstr(R.out, "0 violations"), "%s", R.out);
 }
+
+/* MOCKFD_RECORD: an unmodified program's ioctls become a scenario that
+ * replays to the same errnos. */
+Test(sim, record_then_replay)
+{
+    const char *prog = "build/examples/iommufd_probe";
+    char rec[] = "/tmp/simtest-rec-XXXXXX";
+    char env0[64], env1[4200], cwd[4096];
+    char *envp[4] = { env0, env1, "MOCKFD_PLATFORM=vtd:0x10", NULL };
+    char *argv[] = { (char *)prog, NULL };
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+    int st;
+
+    if (access(prog, X_OK) || access("build/libmockfd-preload.so", R_OK))
+        cr_skip_test("%s or the preload shim not built", prog);
+    cr_assert(getcwd(cwd, sizeof(cwd)));
+    snprintf(env1, sizeof(env1), "LD_PRELOAD=%s/build/libmockfd-preload.so", cwd);
+    close(mkstemp(rec));
+    snprintf(env0, sizeof(env0), "MOCKFD_RECORD=%s", rec);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    cr_assert_eq(posix_spawn(&pid, prog, &fa, NULL, argv, envp), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    slurp(rec, R.out, sizeof(R.out));
+    cr_assert(strstr(R.out, "iommu iommu0 = vtd\ndevice dev0 = iommu0 0x10\n"), "%s", R.out);
+    cr_assert(strstr(R.out, "IOMMU_IOAS_ALLOC\nexpect errno=0\nlet ioas1 = out_ioas_id\n"), "%s",
+              R.out);
+    run(&R, NULL, "--quiet", rec);
+    unlink(rec);
+    cr_assert_eq(R.status, 0, "replay: %s %s", R.out, R.err);
+}
