@@ -29,6 +29,18 @@ int mockfd_munmap(void *addr, size_t len);
  * a mapping mockfd_mmap made (false whenever none is live). */
 bool mockfd_mmap_tracked(const void *addr, size_t len);
 
+/* dup2(2) for mock fds (programs and shells dup2 an fd they opened and
+ * close the original). newfd >= 0: newfd becomes a duplicate of oldfd,
+ * atomically replacing whatever it was; a mock file newfd held is released
+ * (its last reference). newfd < 0: the lowest free number (dup(2)).
+ * When oldfd is the mock's, both numbers then share one mock file
+ * (reference counted: closing one leaves the other working, the last
+ * close releases it); when it is not, newfd is a plain duplicate. oldfd ==
+ * newfd returns newfd. Mock fds are close-on-exec, duplicates included (the
+ * mock's state cannot cross exec). Returns the new fd, or -1 with errno
+ * (EBADF: oldfd not open or newfd out of range; EMFILE; ENOMEM). */
+int mockfd_dup_fd(int oldfd, int newfd);
+
 #ifdef __cplusplus
 }
 #endif

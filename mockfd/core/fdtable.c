@@ -14,11 +14,17 @@
  * that has just been released: it takes a reference only if the count is not
  * zero and then re-checks that the slot still holds the same file (the
  * kernel's SLAB_TYPESAFE_BY_RCU pattern for struct file).
+ *
+ * Duplicates (mockfd_dup_fd): one file may sit in several slots, as one
+ * struct file behind several fd numbers; each slot holds one reference.
  */
 #include "mockfd_internal.h"
+#include "mockfd/mockfd_ext.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define L3_BITS 10
@@ -204,6 +210,70 @@ bool mfd_file_owned(int fd)
     slot_t *s = find_slot(fd);
 
     return s && atomic_load_explicit(s, memory_order_acquire) != NULL;
+}
+
+/* The real fd operations for a duplicate, as raw system calls: inside
+ * libmockfd-preload.so the libc names dup3/fcntl/close resolve to the shim's
+ * own intercepts, which would call back into the mock. */
+static long sys_dup_to(int oldfd, int newfd)
+{
+    return newfd < 0 ? syscall(SYS_fcntl, oldfd, F_DUPFD_CLOEXEC, 0)
+                     : syscall(SYS_dup3, oldfd, newfd, O_CLOEXEC);
+}
+
+int mockfd_dup_fd(int oldfd, int newfd)
+{
+    struct mfd_file *f = mfd_file_get(oldfd), *old;
+    slot_t *s = NULL;
+    long fd;
+
+    if (oldfd < 0) {
+        if (f)
+            mfd_file_put(f);
+        errno = EBADF;
+        return -1;
+    }
+    if (newfd >= 0 && newfd == oldfd) {
+        /* dup2(fd, fd): nothing to do once fd is known to be open */
+        if (f) {
+            mfd_file_put(f);
+            return newfd;
+        }
+        return syscall(SYS_fcntl, oldfd, F_GETFD) < 0 ? -1 : newfd;
+    }
+    /* the slot first, so that nothing can fail once newfd was replaced */
+    if (newfd >= 0 && f && !(s = make_slot(newfd))) {
+        mfd_file_put(f);
+        errno = ENOMEM;
+        return -1;
+    }
+    fd = sys_dup_to(oldfd, newfd);
+    if (fd < 0) {
+        int e = errno;
+
+        if (f)
+            mfd_file_put(f);
+        errno = e;
+        return -1;
+    }
+    if (f && !s && !(s = make_slot((int)fd))) {
+        syscall(SYS_close, fd);
+        mfd_file_put(f);
+        errno = ENOMEM;
+        return -1;
+    }
+    /* the reference mfd_file_get took becomes the new slot's; a file that
+     * held newfd lost its real fd to dup3 (the kernel closed it): drop the
+     * table's reference it had there */
+    if (f) {
+        old = atomic_exchange_explicit(s, f, memory_order_acq_rel);
+    } else {
+        s = find_slot((int)fd);
+        old = s ? atomic_exchange_explicit(s, NULL, memory_order_acq_rel) : NULL;
+    }
+    if (old)
+        mfd_file_put(old);
+    return (int)fd;
 }
 
 /* ---- the public entry points shared by every fd kind --------------------- */

@@ -22,10 +22,14 @@
  *  - errno is whatever the mock or libc set; the shim never touches it except
  *    when the real function cannot be found (ENOSYS).
  *
+ * dup/dup2/dup3/fcntl(F_DUPFD, F_DUPFD_CLOEXEC) (and fcntl64) of a mock fd,
+ * or onto one -> mockfd_dup_fd: the new number shares the mock file; every
+ * other fcntl and every dup among non-mock fds goes straight to libc.
+ *
  * Not intercepted (documented limits): paths that reach /dev/iommu other than
  * by their absolute name (relative paths, a dirfd on /dev, symlinks), stdio
- * fopen() (glibc calls its internal __open, not the open symbol), dup/dup2/
- * fcntl(F_DUPFD) of a mock fd, readv/writev.
+ * fopen() (glibc calls its internal __open, not the open symbol), readv/
+ * writev, and raw syscall(SYS_dup*) / close_range.
  *
  * mmap/mmap64 of an fd the mock owns -> mockfd_mmap (the iommufd mmap regions,
  * iommufd.md §2); munmap -> mockfd_munmap only while such a mapping is live
@@ -61,12 +65,16 @@ typedef ssize_t (*write_fn)(int, const void *, size_t);
 typedef ssize_t (*read_chk_fn)(int, void *, size_t, size_t);
 typedef void *(*mmap_fn)(void *, size_t, int, int, int, off_t);
 typedef int (*munmap_fn)(void *, size_t);
+typedef int (*dup_fn)(int);
+typedef int (*dup2_fn)(int, int);
+typedef int (*dup3_fn)(int, int, int);
+typedef int (*fcntl_fn)(int, int, ...);
 
 /* The real functions, one slot per intercepted symbol. */
 enum {
     R_OPEN, R_OPEN64, R_OPENAT, R_OPENAT64, R_OPEN_2, R_OPEN64_2, R_OPENAT_2,
     R_OPENAT64_2, R_IOCTL, R_CLOSE, R_READ, R_WRITE, R_READ_CHK, R_MMAP, R_MMAP64, R_MUNMAP,
-    R_NUM
+    R_DUP, R_DUP2, R_DUP3, R_FCNTL, R_FCNTL64, R_NUM
 };
 static const char *const real_name[R_NUM] = {
     [R_OPEN] = "open", [R_OPEN64] = "open64", [R_OPENAT] = "openat",
@@ -75,6 +83,8 @@ static const char *const real_name[R_NUM] = {
     [R_OPENAT64_2] = "__openat64_2", [R_IOCTL] = "ioctl", [R_CLOSE] = "close",
     [R_READ] = "read", [R_WRITE] = "write", [R_READ_CHK] = "__read_chk",
     [R_MMAP] = "mmap", [R_MMAP64] = "mmap64", [R_MUNMAP] = "munmap",
+    [R_DUP] = "dup", [R_DUP2] = "dup2", [R_DUP3] = "dup3", [R_FCNTL] = "fcntl",
+    [R_FCNTL64] = "fcntl64",
 };
 static _Atomic(void *) real_fn[R_NUM];
 
@@ -330,4 +340,97 @@ EXPORT int munmap(void *addr, size_t len)
         return mockfd_munmap(addr, len);
     f = (munmap_fn)real(R_MUNMAP);
     return f ? f(addr, len) : no_real();
+}
+
+/* ---- duplicates: a second fd number for the same mock file --------------- */
+
+EXPORT int dup(int fd)
+{
+    dup_fn f;
+
+    if (mockfd_owns_fd(fd))
+        return mockfd_dup_fd(fd, -1);
+    f = (dup_fn)real(R_DUP);
+    return f ? f(fd) : no_real();
+}
+
+/* dup2 onto a number the mock owns must release that file too, even when
+ * oldfd is not the mock's (mockfd_dup_fd handles both sides). */
+EXPORT int dup2(int oldfd, int newfd)
+{
+    dup2_fn f;
+
+    if (mockfd_owns_fd(oldfd) || mockfd_owns_fd(newfd))
+        return mockfd_dup_fd(oldfd, newfd);
+    f = (dup2_fn)real(R_DUP2);
+    return f ? f(oldfd, newfd) : no_real();
+}
+
+EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+    dup3_fn f;
+
+    if (mockfd_owns_fd(oldfd) || mockfd_owns_fd(newfd)) {
+        /* dup3(2): only O_CLOEXEC, and oldfd == newfd is EINVAL */
+        if ((flags & ~O_CLOEXEC) || oldfd == newfd) {
+            errno = EINVAL;
+            return -1;
+        }
+        return mockfd_dup_fd(oldfd, newfd);
+    }
+    f = (dup3_fn)real(R_DUP3);
+    return f ? f(oldfd, newfd, flags) : no_real();
+}
+
+/* fcntl is variadic: the one argument (an int or a pointer, by cmd) is read
+ * as a pointer and forwarded as is, as glibc itself does. F_DUPFD with a
+ * minimum: the kernel picks the number (on the eventfd behind the mock fd),
+ * then mockfd_dup_fd makes it share the mock file. */
+static int do_fcntl(int which, int fd, int cmd, void *arg)
+{
+    fcntl_fn f = (fcntl_fn)real(which);
+
+    if (!f)
+        return no_real();
+    if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && mockfd_owns_fd(fd)) {
+        int n = f(fd, F_DUPFD_CLOEXEC, arg), r;
+
+        if (n < 0)
+            return -1;
+        r = mockfd_dup_fd(fd, n);
+        if (r < 0) {
+            int e = errno;
+            close_fn c = (close_fn)real(R_CLOSE);
+
+            if (c)
+                c(n);   /* not a mock fd: the bare eventfd number */
+            errno = e;
+        }
+        return r;
+    }
+    return f(fd, cmd, arg);
+}
+
+#define GET_ARG(cmd, arg)                         \
+    do {                                          \
+        va_list ap;                               \
+        va_start(ap, cmd);                        \
+        arg = va_arg(ap, void *);                 \
+        va_end(ap);                               \
+    } while (0)
+
+EXPORT int fcntl(int fd, int cmd, ...)
+{
+    void *arg;
+
+    GET_ARG(cmd, arg);
+    return do_fcntl(R_FCNTL, fd, cmd, arg);
+}
+
+EXPORT int fcntl64(int fd, int cmd, ...)
+{
+    void *arg;
+
+    GET_ARG(cmd, arg);
+    return do_fcntl(R_FCNTL64, fd, cmd, arg);
 }

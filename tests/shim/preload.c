@@ -123,8 +123,8 @@ Test(shim, probe_fails_without_the_shim)
 
 /* read() on a mock fd goes to the mock: /dev/iommu has no read method, which
  * Linux reports as EINVAL; without the shim the open itself fails. (head
- * reads the fd it opened; dd and shell redirections dup2() it first, which
- * the shim does not follow, see preload.c.) timeout: a read that wrongly
+ * reads the fd it opened; dd and shell redirections dup2() it first: see
+ * dup_then_read_is_routed_to_the_mock.) timeout: a read that wrongly
  * reached the underlying eventfd would block forever. */
 Test(shim, read_is_routed_to_the_mock)
 {
@@ -139,6 +139,27 @@ Test(shim, read_is_routed_to_the_mock)
         cr_expect_eq(rc, 1);
         expect_out("cannot open '/dev/iommu' for reading: No such file or directory");
     }
+}
+
+/* dup2/fcntl(F_DUPFD) of a mock fd share the mock file (mockfd_dup_fd): dd
+ * opens if= and dup2()s it onto fd 0, then closes the original; the shell's
+ * "exec 7<" moves the fd with F_DUPFD and "<&7" dup2()s it onto 0 for the
+ * builtin read. Each read must reach the mock (EINVAL), never the bare
+ * eventfd left behind (which would block: timeout). */
+Test(shim, dup_then_read_is_routed_to_the_mock)
+{
+    char *dd[] = { (char *)"timeout", (char *)"20", (char *)"dd", (char *)"if=/dev/iommu",
+                   (char *)"bs=16", (char *)"count=1", NULL };
+    char *sh[] = { (char *)"timeout", (char *)"20", (char *)"sh", (char *)"-c",
+                   (char *)"exec 7</dev/iommu; read x <&7; echo read=$?; exec 7<&-; echo ok", NULL };
+
+    int rc = run(dd, true);
+    cr_expect_eq(rc, 1, "dd exit %d:\n%s", rc, out);
+    expect_out("dd: error reading '/dev/iommu': Invalid argument");
+    rc = run(sh, true);
+    cr_expect_eq(rc, 0, "sh exit %d:\n%s", rc, out);
+    expect_out("read=1");
+    expect_out("ok");
 }
 
 /* The VFIO cdev path reaches mockfd_device_open(), never the filesystem:
