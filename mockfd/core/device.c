@@ -335,8 +335,9 @@ int mfd_get_hw_info(struct mfd_ucmd *ucmd)
     unsigned log2;
     int rc;
 
-    /* §4.11 steps 1-3 */
-    if (cmd->flags & ~IOMMU_HW_INFO_FLAG_INPUT_TYPE)
+    /* §4.11 steps 1-3. IOMMU_HW_INFO_FLAG_INPUT_TYPE arrived in 6.17; older
+     * kernels reject every flag (iommufd.md §6.2a, docs/oracle.md). */
+    if (cmd->flags & ~(mfd_kernel_version() >= 617 ? IOMMU_HW_INFO_FLAG_INPUT_TYPE : 0u))
         return -EOPNOTSUPP;
     if (cmd->__reserved[0] || cmd->__reserved[1] || cmd->__reserved[2])
         return -EOPNOTSUPP;

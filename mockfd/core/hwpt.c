@@ -50,12 +50,18 @@ int mfd_hwpt_paging_alloc(struct mfd_ctx *ctx, struct mfd_ioas *ioas, struct mfd
                           uint32_t data_type, uint64_t data_uptr, uint32_t data_len,
                           struct mfd_hwpt **out)
 {
-    const uint32_t valid = IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
-                           IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID;
+    uint32_t valid = IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
     struct mfd_iommu_unit *u = idev->pdev->unit;
     struct mfd_hwpt *h;
     int rc;
 
+    /* A 6.12 kernel's paging valid_flags are NEST_PARENT|DIRTY_TRACKING only:
+     * FAULT_ID_VALID on a paging HWPT and IOMMU_HWPT_ALLOC_PASID (6.15) give
+     * EOPNOTSUPP there (measured by the oracle, docs/oracle.md). */
+    if (mfd_kernel_version() >= 614)
+        valid |= IOMMU_HWPT_FAULT_ID_VALID;
+    if (mfd_kernel_version() >= 615)
+        valid |= IOMMU_HWPT_ALLOC_PASID;
     /* iommufd_hwpt_paging_alloc, in the kernel's order (§4.10 step 5) */
     if (flags & ~valid)
         return -EOPNOTSUPP;
@@ -162,7 +168,9 @@ int mfd_hwpt_alloc(struct mfd_ucmd *ucmd)
         /* iommufd_hwpt_nested_alloc: flag rule and data first, then the
          * parent, then the driver's domain_alloc_nested (the selftest mock
          * has one; the hardware drivers do not: -EOPNOTSUPP) */
-        if ((cmd->flags & ~(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)) ||
+        /* IOMMU_HWPT_ALLOC_PASID is 6.15 (6.12 allows FAULT_ID_VALID only) */
+        if ((cmd->flags & ~(IOMMU_HWPT_FAULT_ID_VALID |
+                            (mfd_kernel_version() >= 615 ? IOMMU_HWPT_ALLOC_PASID : 0u))) ||
             !cmd->data_len)
             return -EOPNOTSUPP;
         if (parent->auto_domain || !parent->nest_parent || parent->unit != idev->pdev->unit)

@@ -25,7 +25,7 @@ if [ $record -eq 1 ]; then
     mkdir -p "$GOLDEN"
     rm -f "$GOLDEN"/*.out
     awk -v dir="$GOLDEN" '
-        /^== / { if (f) close(f); f = ($2 == "end") ? "" : dir "/" gensub(/\.ioc$/, ".out", 1, $2); if (f) printf "" > f; next }
+        /^== / { if (f) close(f); n = $2; sub(/\.ioc$/, ".out", n); f = (n == "end") ? "" : dir "/" n; if (f) printf "" > f; next }
         f { print > f }' "$OUT/kernel.txt"
     { echo "linux-source-6.12 $(dpkg-query -W -f='${Version}' linux-source-6.12)"
       echo "kernel config fragment: oracle/kernel.config sha256 $(sha256sum oracle/kernel.config | cut -c1-16)"
