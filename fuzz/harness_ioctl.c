@@ -15,7 +15,9 @@
  *    state) -- except the calls the kernel documents as partial (UNMAP);
  *  - an out_*_id of a successful call names a live object;
  *  - GET_DIRTY_BITMAP reports only pages that some device DMA wrote and
- *    that are mapped;
+ *    that are mapped -- or, on a domain whose writable leaves are mapped
+ *    already dirty (SMMUv3, domain.h dirty_on_map), pages that are mapped
+ *    and may not have been cleared since (as Linux's io-pgtable-arm);
  *  - after close(): no mock fd left open, no page left pinned, no device
  *    left bound, and (sanitized builds) no leak.
  */
@@ -253,6 +255,7 @@ unsigned fuzz_ioctl_nverbs(void) { return ARRAY_SIZE(verbs); }
 #define MAX_DEVS 4
 #define MAX_XFDS 8
 #define MAX_WRITTEN 1024
+#define MAX_CLEAN 16
 #define HEAP_MAX 65536u
 /* Never mapped in a user process: the first page, and a non-canonical
  * address (EFAULT without any risk of hitting our own memory). */
@@ -318,6 +321,10 @@ struct run {
     uint64_t written[MAX_WRITTEN]; /* IOVA pages written by device DMA */
     unsigned nwritten;
     bool dirty_oracle;             /* false once the selftest could set dirty bits */
+    /* HWPTs cleared by SET_DIRTY_TRACKING(enable) with no map since: on a
+     * dirty_on_map domain only these owe a bit to a DMA write. */
+    uint32_t clean[MAX_CLEAN];
+    unsigned nclean;
     long fail_nth;                 /* armed for the next call */
     unsigned step;
 };
@@ -656,12 +663,18 @@ static void check_dirty(const struct run *r, const struct iommu_hwpt_get_dirty_b
     struct mfd_obj *o = ctx ? mfd_obj_get(ctx, c->hwpt_id, MFD_OBJ_HWPT_PAGING) : NULL;
     struct mfd_hwpt *hwpt;
     uint64_t nbits;
+    bool fresh = false;   /* leaves mapped dirty and not cleared since */
 
     if (!r->dirty_oracle || !o || !bitmap || !c->page_size || (c->page_size & (c->page_size - 1)))
         return;
     hwpt = mfd_container_of(o, struct mfd_hwpt, obj);
     if (!hwpt->ioas)
         return;
+    if (hwpt->domain && hwpt->domain->dirty_on_map) {
+        fresh = true;
+        for (unsigned i = 0; i < r->nclean; i++)
+            fresh &= r->clean[i] != c->hwpt_id;
+    }
     nbits = c->length / c->page_size;
     for (uint64_t i = 0; i < nbits && i / 8 < bitmap_len; i++) {
         uint64_t s = c->iova + i * c->page_size;
@@ -669,10 +682,35 @@ static void check_dirty(const struct run *r, const struct iommu_hwpt_get_dirty_b
         if (bitmap[i / 8] & (1u << (i % 8))) {
             if (trace)
                 fprintf(stderr, "    dirty %#llx\n", (unsigned long long)s);
+            if (fresh && iopt_area_iter_first(&hwpt->ioas->iopt, s, s + c->page_size - 1))
+                continue;
             if (!was_written(r, hwpt, s, s + c->page_size - 1))
                 die(r, "dirty bit for a page no device wrote (or not mapped)");
         }
     }
+}
+
+/* After a successful call: SET_DIRTY_TRACKING(enable) cleared every leaf of
+ * its HWPT (iommufd.md §4.12, iopt_clear_dirty_data); a call that may map
+ * new leaves makes every dirty_on_map HWPT fresh again. */
+static void note_clean(struct run *r, const struct verb *v, int target, const uint8_t *buf,
+                       size_t blen)
+{
+    if (v->request == IOMMU_HWPT_SET_DIRTY_TRACKING && target == r->fd &&
+        blen >= sizeof(struct iommu_hwpt_set_dirty_tracking)) {
+        struct iommu_hwpt_set_dirty_tracking c;
+
+        memcpy(&c, buf, sizeof(c));
+        if ((c.flags & IOMMU_HWPT_DIRTY_TRACKING_ENABLE) && r->nclean < MAX_CLEAN)
+            r->clean[r->nclean++] = c.hwpt_id;
+        return;
+    }
+    /* a new HWPT (explicit, or an attach's auto domain) may reuse a freed id */
+    if (v->request == IOMMU_IOAS_MAP || v->request == IOMMU_IOAS_COPY ||
+        v->request == IOMMU_IOAS_MAP_FILE || v->request == VFIO_IOMMU_MAP_DMA ||
+        v->request == IOMMU_HWPT_ALLOC || v->request == VFIO_DEVICE_ATTACH_IOMMUFD_PT ||
+        v->request == VFIO_SET_IOMMU)
+        r->nclean = 0;
 }
 
 /* ---- one call --------------------------------------------------------------------- */
@@ -894,6 +932,7 @@ static void do_struct_call(struct run *r, const struct verb *v, uint8_t flags, u
                     die(r, "bound device id is not a live device");
             }
         }
+        note_clean(r, v, target, buf, blen);
         if (v->request == IOMMU_HWPT_GET_DIRTY_BITMAP && target == r->fd &&
             blen >= sizeof(struct iommu_hwpt_get_dirty_bitmap)) {
             struct iommu_hwpt_get_dirty_bitmap c;
@@ -968,6 +1007,7 @@ static void do_verb(struct run *r, const struct verb *v, uint8_t flags, uint16_t
             die(r, "mockfd_open failed");
         note_fd(r->fd);
         r->nwritten = 0;
+        r->nclean = 0;
         break;
     case V_FAIL_NTH:
         /* Arm fault injection for the next call only (iommu-sim --fail-nth). */
@@ -983,6 +1023,7 @@ static void do_verb(struct run *r, const struct verb *v, uint8_t flags, uint16_t
         if (in)
             memcpy(buf, pl + 4, in);
         (void)mockfd_ioctl(slot_fd(r, sel, false), (unsigned long)(uint32_t)a, buf);
+        r->nclean = 0;   /* any request: it may have mapped */
         free(buf);
         break;
     }

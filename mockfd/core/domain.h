@@ -44,6 +44,18 @@ struct mfd_domain {
     uint64_t aperture_start, aperture_end;   /* inclusive */
     uint64_t pgsize_bitmap;                  /* supported leaf sizes */
     bool allow_huge;                         /* IOMMU_OPTION_HUGE_PAGES of the IOAS */
+    /* DMA through this domain always snoops the CPU caches, whatever the
+     * device asks (the kernel's hwpt_paging->enforce_cache_coherency, set
+     * from the driver's enforce_cache_coherency op): the driver sets it at
+     * allocation, before any map, and programs the hardware to match. VT-d
+     * with ECAP.SC (SNP in every second-stage leaf), AMD-Vi always (FC in
+     * every PTE), SMMUv3 never here (needs the firmware's CANWBS, which the
+     * mock has none of). Read by VFIO_CHECK_EXTENSION(VFIO_DMA_CC_IOMMU). */
+    bool enforce_cache_coherency;
+    /* Writable leaves are mapped already dirty, so a harvest reports pages
+     * no DMA wrote until a clear (SMMUv3 io-pgtable-arm with the HD quirk:
+     * DBM=1, AP[2]=0, smmuv3.md §9.2). Read by checkers (the fuzz oracle). */
+    bool dirty_on_map;
     void *priv;                              /* driver state */
 };
 

@@ -711,6 +711,8 @@ static int smmu_domain_alloc_paging(struct mfd_iommu_unit *u, uint32_t rid, uint
         return rc;
     }
     sd->dom.ops = sd->dirty ? &smmu_domain_dirty_ops : &smmu_domain_ops;
+    /* prot_to_pte maps writable stage-1 leaves writable-dirty (§9.2) */
+    sd->dom.dirty_on_map = sd->dirty && stage == SMMU_STAGE1;
     sd->dom.aperture_start = 0;
     sd->dom.aperture_end = (1ull << sd->ias) - 1;
     /* IDR5.GRAN4K -> 4K | 2M | 1G, restricted to the 4 KiB granule */

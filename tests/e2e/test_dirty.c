@@ -339,3 +339,46 @@ E2E_DIRTY_TEST(enable_clears_stale)
     munmap(buf, 4 * 4096);
     ASSERT_NO_LEAKS();
 }
+
+/* Regression (fuzz/repro/ioctl/smmuv3_dirty_bit_unwritten_page): a
+ * SET_DIRTY_TRACKING with an unknown flag bit is -EOPNOTSUPP (iommufd.md
+ * §4.12) and clears nothing. Without an enable, VT-d and AMD-Vi report no
+ * page (tracking off, the quirk returns 0), while SMMUv3 reports every
+ * writable leaf: io-pgtable-arm maps them DBM=1 with AP[2]=0, already dirty
+ * (smmuv3.md §9.2), so the first harvest is all-dirty. A valid enable then
+ * clears every leaf on all three: only the written page is reported. */
+E2E_DIRTY_TEST(unknown_flag_enable_then_clean)
+{
+    struct e2e e;
+    uint8_t *buf = e2e_buf(4 * 4096, 4096);
+    const uint64_t iova = 0x100000;
+    const struct e2e_mapping mp = { iova, buf, 4 * 4096, true };
+    struct iommu_hwpt_set_dirty_tracking s = { .size = sizeof(s),
+                                               .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE | 0x10000 };
+    uint64_t bm = 0, exp = 0;
+    uint32_t h = 0, pt;
+
+    e2e_setup(&e, m);
+    cr_assert_eq(e2e_map(&e, e.ioas, buf, 4 * 4096, iova), 0);
+    cr_assert_eq(e2e_hwpt_alloc(&e, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, e.ioas, &h), 0);
+    pt = h;
+    cr_assert_eq(e2e_attach(&e, &pt), 0);
+    s.hwpt_id = h;
+    cr_assert_eq(e2e_ioctl(e.fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &s), -EOPNOTSUPP);
+    write_page(&e, iova + 2 * 4096);
+    cr_assert_eq(e2e_get_dirty(&e, h, iova, 4 * 4096, 4096, &bm, 0), 0);
+    cr_assert_eq(bm, m->dirty_always_on ? 0xfull : 0, "never enabled: %#llx",
+                 (unsigned long long)bm);
+    cr_assert_eq(e2e_set_dirty(&e, h, true), 0);
+    bm = 0;
+    cr_assert_eq(e2e_get_dirty(&e, h, iova, 4 * 4096, 4096, &bm, 0), 0);
+    cr_assert_eq(bm, 0, "enable cleared every leaf");
+    write_page(&e, iova + 3 * 4096);
+    cr_assert_eq(e2e_get_dirty(&e, h, iova, 4 * 4096, 4096, &bm, 0), 0);
+    e2e_expect_write(m, &mp, iova + 3 * 4096, 1, iova, 4 * 4096, 4096, &exp);
+    cr_assert_eq(bm, exp);   /* its leaf only (AMD-Vi may use one 16 KiB leaf) */
+    cr_assert_neq(bm, 0);
+    e2e_teardown(&e);
+    munmap(buf, 4 * 4096);
+    ASSERT_NO_LEAKS();
+}
