@@ -113,6 +113,22 @@ static long unmap_dma(struct mfd_ctx *ctx, uint64_t arg)
     return rc;
 }
 
+/* iommufd_vfio_cc_iommu: 1 when every paging domain of the compat IOAS
+ * enforces cache coherency (none at all: 1), else 0; no compat IOAS:
+ * -ENODEV. */
+static long cc_iommu(struct mfd_ctx *ctx)
+{
+    struct mfd_ioas *ioas = get_compat_ioas(ctx);
+    size_t i;
+
+    if (!ioas)
+        return -ENODEV;
+    for (i = 0; i < ioas->iopt.ndomains; i++)
+        if (!ioas->iopt.domains[i]->enforce_cache_coherency)
+            return 0;
+    return 1;
+}
+
 static long check_extension(struct mfd_ctx *ctx, unsigned long type)
 {
     switch (type) {
@@ -121,9 +137,7 @@ static long check_extension(struct mfd_ctx *ctx, unsigned long type)
     case VFIO_UNMAP_ALL:
         return 1;
     case VFIO_DMA_CC_IOMMU:
-        /* Whether every HWPT of the compat IOAS enforces cache coherency;
-         * the emulated paging domains always do (IOMMU_CACHE is honoured). */
-        return get_compat_ioas(ctx) ? 1 : -ENODEV;
+        return cc_iommu(ctx);
     case VFIO_NOIOMMU_IOMMU:       /* no CONFIG_VFIO_NOIOMMU in the mock */
     case VFIO_UPDATE_VADDR:        /* cannot be implemented safely */
     default:

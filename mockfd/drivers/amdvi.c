@@ -494,6 +494,8 @@ static int amdvi_domain_alloc_paging(struct mfd_iommu_unit *u, uint32_t rid, uin
      * amd_iommu_pgsize_bitmap (AMD_IOMMU_PGSIZES unless amd_iommu= says) */
     ad->dom.aperture_start = 0;
     ad->dom.aperture_end = UINT64_MAX;
+    /* amd_iommu_enforce_cache_coherency: true, IOMMU_PTE_FC is always set */
+    ad->dom.enforce_cache_coherency = true;
     ad->dom.pgsize_bitmap = au->pgsize_bitmap;
     ad->dom.priv = ad;
     *out = &ad->dom;

@@ -468,6 +468,11 @@ static int vtd_domain_alloc_paging(struct mfd_iommu_unit *u, uint32_t rid, uint3
     if (gaw > vu->haw)
         gaw = vu->haw;
     vd->dom.ops = vd->dirty_capable ? &vtd_domain_dirty_ops : &vtd_domain_ops;
+    /* iommufd enforces coherency right after allocation when the device is
+     * IOMMU_CAP_ENFORCE_CACHE_COHERENCY (ECAP.SC); a second-stage domain then
+     * sets SNP in every leaf it maps (intel_iommu_enforce_cache_coherency ->
+     * domain_set_force_snooping, VT-d spec 9.8) */
+    vd->dom.enforce_cache_coherency = !!(vu->ecap & (1ull << 7));      /* ECAP.SC */
     vd->dom.aperture_start = 0;
     vd->dom.aperture_end = gaw >= 64 ? UINT64_MAX : (1ull << gaw) - 1;
     vd->dom.pgsize_bitmap = 4096ull;

@@ -213,6 +213,10 @@ static int vtd_map(struct mfd_domain *d, uint64_t iova, uint64_t paddr, uint64_t
         perm |= SL_R;
     if (prot & MFD_PROT_WRITE)
         perm |= SL_W;
+    /* force snooping (set_pte_snp): SNP, bit 11 of a second-stage leaf,
+     * legal with ECAP.SC (VT-d spec 9.8; vtd.md §3) */
+    if (d->enforce_cache_coherency)
+        perm |= 1ull << 11;
     rc = p->guest_map(paddr, len);
     if (rc)
         return rc;

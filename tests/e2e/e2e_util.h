@@ -49,6 +49,10 @@ struct e2e_model {
      * maps writable leaves DBM=1 with AP[2]=0, i.e. already dirty. VT-d and
      * AMD-Vi turn SSADE / DTE.HAD on and off and start leaves clean. */
     bool dirty_always_on;
+    /* Paging domains enforce cache coherency (VFIO_DMA_CC_IOMMU): VT-d with
+     * ECAP.SC (not QEMU's default), AMD-Vi always, SMMUv3 only with the
+     * firmware's CANWBS (never here). */
+    bool enforce_cc;
 };
 
 #define E2E_PG_4K_2M_1G ((1ull << 12) | (1ull << 21) | (1ull << 30))
@@ -85,12 +89,15 @@ struct e2e_model {
     static const struct e2e_model __attribute__((unused)) name = { \
         .spec = sp, .rid = r, .dirty = d, .huge = h, .max_pasid_log2 = pasid, __VA_ARGS__ }
 
-E2E_MODEL(e2e_vtd, "vtd", 0x10, true, true, 20, E2E_VTD_COMMON);
-E2E_MODEL(e2e_vtd_nodirty, "vtd:nodirty", 0x18, false, true, 20, E2E_VTD_COMMON);
-E2E_MODEL(e2e_vtd_qemu, "vtd:qemu", 0x100, false, true, 0, E2E_VTD_COMMON);
-E2E_MODEL(e2e_amdvi, "amdvi", 0x10, true, true, 15, E2E_AMDVI_COMMON);
-E2E_MODEL(e2e_amdvi_nodirty, "amdvi:nodirty", 0x18, false, true, 15, E2E_AMDVI_COMMON);
-E2E_MODEL(e2e_amdvi_qemu, "amdvi:qemu", 0x100, false, true, 0, E2E_AMDVI_COMMON);
+E2E_MODEL(e2e_vtd, "vtd", 0x10, true, true, 20, E2E_VTD_COMMON, .enforce_cc = true);
+E2E_MODEL(e2e_vtd_nodirty, "vtd:nodirty", 0x18, false, true, 20, E2E_VTD_COMMON,
+          .enforce_cc = true);
+E2E_MODEL(e2e_vtd_qemu, "vtd:qemu", 0x100, false, true, 0, E2E_VTD_COMMON, .enforce_cc = false);
+E2E_MODEL(e2e_amdvi, "amdvi", 0x10, true, true, 15, E2E_AMDVI_COMMON, .enforce_cc = true);
+E2E_MODEL(e2e_amdvi_nodirty, "amdvi:nodirty", 0x18, false, true, 15, E2E_AMDVI_COMMON,
+          .enforce_cc = true);
+E2E_MODEL(e2e_amdvi_qemu, "amdvi:qemu", 0x100, false, true, 0, E2E_AMDVI_COMMON,
+          .enforce_cc = true);
 E2E_MODEL(e2e_smmuv3, "smmuv3", 0x10, true, true, 20, E2E_SMMUV3_COMMON, .nest_parent_rc = 0);
 E2E_MODEL(e2e_smmuv3_nodirty, "smmuv3:nodirty", 0x18, false, true, 20, E2E_SMMUV3_COMMON,
           .nest_parent_rc = 0);
