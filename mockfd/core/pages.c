@@ -149,8 +149,10 @@ static char *read_maps(void)
  * GUP semantics (mm/gup.c check_vma_flags): a VMA without VM_READ fails a
  * read pin, without VM_WRITE a write pin (EFAULT); VM_IO/VM_PFNMAP special
  * mappings ([vvar], [vsyscall]) cannot be pinned either. A hole fails.
+ * Returns the offset of the first byte of [uva, uva+len) that cannot be
+ * pinned, or len: one pass over the VMA list, whatever the range's size.
  */
-static bool range_ok_in(const char *maps, uint64_t uva, uint64_t len, bool write)
+static uint64_t first_gap(const char *maps, uint64_t uva, uint64_t len, bool write)
 {
     uint64_t cur = uva, last = uva + len - 1;
     const char *l = maps;
@@ -170,18 +172,23 @@ static bool range_ok_in(const char *maps, uint64_t uva, uint64_t len, bool write
                               : (strstr(l, "[vvar") || strstr(l, "[vsyscall]"));
 
             if (perm[0] != 'r' || (write && perm[1] != 'w') || special)
-                return false;
+                return cur - uva;
             if (ve - 1 >= last)
-                return true;
+                return len;
             cur = ve;
         } else if (vs > cur) {
-            return false;
+            return cur - uva;
         }
         if (!nl)
             break;
         l = nl + 1;
     }
-    return false;
+    return cur - uva;
+}
+
+static bool range_ok_in(const char *maps, uint64_t uva, uint64_t len, bool write)
+{
+    return first_gap(maps, uva, len, write) == len;
 }
 
 bool mfd_user_range_ok(uint64_t uva, uint64_t len, bool write)
@@ -303,10 +310,14 @@ void iopt_put_pages(struct iopt_pages *p)
     if (p->npinned && p->pin_users) {
         /* Every area unpins before it drops its reference; this is only a
          * safety net so that no pin ever outlives its pages. */
+        uint64_t left = p->npinned;
+
         pthread_mutex_lock(&pin_lock);
-        for (uint64_t i = 0; i < p->npages; i++)
-            if (p->pin_users[i])
+        for (uint64_t i = 0; i < p->npages && left; i++)
+            if (p->pin_users[i]) {
                 pin_dec(p->uptr / MFD_PAGE_SIZE + i);
+                left--;
+            }
         pthread_mutex_unlock(&pin_lock);
     }
     free(p->pin_users);
@@ -323,34 +334,38 @@ int iopt_pages_pin(struct iopt_pages *p, uint64_t first, uint64_t last)
 
     if (last >= p->npages || first > last)
         return -EINVAL;
+    /* Probe the whole range against the VMA list once, before anything that
+     * scales with its size: GUP fails EFAULT at the first page it cannot pin
+     * (iommufd.md §4.5), and a huge never-mapped range (MAP accepts it
+     * lazily) must fail at once. Already pinned pages stay valid even if the
+     * user unmapped them meanwhile, as with real long-term pins, so a gap is
+     * skipped only over pages this iopt_pages holds pinned. */
+    if (p->type == IOPT_ADDRESS_USER) {
+        uint64_t cur = first;
+
+        maps = read_maps();
+        if (!maps)
+            return -ENOMEM;
+        while (cur <= last) {
+            uint64_t len = (last - cur + 1) * MFD_PAGE_SIZE;
+            uint64_t gap = first_gap(maps, p->uptr + cur * MFD_PAGE_SIZE, len, p->writable);
+
+            if (gap == len)
+                break;
+            cur += gap / MFD_PAGE_SIZE;
+            if (!p->npinned || !p->pin_users[cur]) {
+                free(maps);
+                return -EFAULT;
+            }
+            while (cur <= last && p->pin_users[cur])   /* pinned pages only */
+                cur++;
+        }
+        free(maps);
+    }
     if (!p->pin_users) {
         p->pin_users = iopt_zalloc(p->npages * sizeof(*p->pin_users));
         if (!p->pin_users)
             return -ENOMEM;
-    }
-    /* Probe the not-yet-pinned runs; already pinned pages stay valid even if
-     * the user unmapped them meanwhile, as with real long-term pins. */
-    if (p->type == IOPT_ADDRESS_USER) {
-        for (i = first; i <= last; i++) {
-            uint64_t j;
-
-            if (p->pin_users[i])
-                continue;
-            for (j = i; j < last && !p->pin_users[j + 1]; j++)
-                ;
-            if (!maps) {
-                maps = read_maps();
-                if (!maps)
-                    return -ENOMEM;
-            }
-            if (!range_ok_in(maps, p->uptr + i * MFD_PAGE_SIZE,
-                             (j - i + 1) * MFD_PAGE_SIZE, p->writable)) {
-                free(maps);
-                return -EFAULT;
-            }
-            i = j;
-        }
-        free(maps);
     }
     pthread_mutex_lock(&pin_lock);
     for (i = first; i <= last; i++) {
@@ -377,7 +392,7 @@ int iopt_pages_pin(struct iopt_pages *p, uint64_t first, uint64_t last)
 
 void iopt_pages_unpin(struct iopt_pages *p, uint64_t first, uint64_t last)
 {
-    if (!p->pin_users || last >= p->npages)
+    if (!p->pin_users || !p->npinned || last >= p->npages)
         return;
     pthread_mutex_lock(&pin_lock);
     for (uint64_t i = first; i <= last; i++) {

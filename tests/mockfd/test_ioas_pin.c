@@ -236,3 +236,39 @@ Test(ioas_pin, reserve_and_contig_walk)
     }
     ASSERT_NO_LEAKS();
 }
+
+/* Regression (fuzz/repro/ioctl/hang_pin_huge_unmapped_range): MAP accepts a
+ * huge never-mapped user range lazily; pinning it for a domain must fail
+ * EFAULT at once (one pass over the VMA list), not walk or allocate per page
+ * of the range (iommufd.md §4.5 "Pinning"). 64 TiB is 2^34 pages: a per-page
+ * walk or pin array would time out or fail ENOMEM instead. */
+Test(ioas_pin, huge_unmapped_range_fails_fast, .timeout = 20)
+{
+    uint32_t id = t_ioas_alloc(fd);
+    char *buf = t_buf(2 * PG, PROT_READ | PROT_WRITE);
+    const uint64_t huge = 1ull << 46;
+    struct fake_dom d;
+
+    /* never mapped at all */
+    EXPECT_OK(t_map_fixed(fd, id, t_hole(PG), huge, 1ull << 47));
+    fake_init(&d, 0, UMAX, PG);
+    cr_assert_eq(t_attach(fd, id, &d), -EFAULT);
+    cr_assert_eq(d.bytes, 0);
+    EXPECT_OK(t_unmap(fd, id, 0, UMAX, NULL));
+    /* mapped at the start, then a hole */
+    EXPECT_OK(t_map_fixed(fd, id, buf, huge, 1ull << 47));
+    fake_init(&d, 0, UMAX, PG);
+    cr_assert_eq(t_attach(fd, id, &d), -EFAULT);
+    cr_assert_eq(d.bytes, 0);
+    cr_assert_eq(mfd_pages_refs((uintptr_t)buf), 0);
+    EXPECT_OK(t_unmap(fd, id, 0, UMAX, NULL));
+    /* the mapped part alone still pins, and a page pinned before the user
+     * unmapped it stays pinnable (long-term pin) */
+    EXPECT_OK(t_map_fixed(fd, id, buf, 2 * PG, 0x100000));
+    fake_init(&d, 0, UMAX, PG);
+    cr_assert_eq(t_attach(fd, id, &d), 0);
+    cr_assert_eq(mfd_pages_refs((uintptr_t)buf + PG), 1);
+    t_detach(fd, id, &d);
+    munmap(buf, 2 * PG);
+    ASSERT_NO_LEAKS();
+}
