@@ -342,6 +342,18 @@ static bool is_paging(const struct mfd_domain *d)
 
 /* ---- driver ops ----------------------------------------------------------- */
 
+/* The kernel's sizeof(struct iommu_hwpt_selftest): pagetable_type came with
+ * the iommupt selftest rework (6.19); before, the struct is just iotlb, so a
+ * 6.12 kernel refuses 8 bytes of data with EINVAL (oracle corpus 13_hwpt_alloc,
+ * docs/oracle.md). */
+static size_t hwpt_selftest_ksize(void)
+{
+    if (mfd_kernel_version() < 619)
+        return offsetof(struct iommu_hwpt_selftest, iotlb) +
+               sizeof(((struct iommu_hwpt_selftest *)0)->iotlb);
+    return sizeof(struct iommu_hwpt_selftest);
+}
+
 /* The kernel's __iommu_copy_struct_from_user() (include/linux/iommu.h), which
  * every driver uses for HWPT_ALLOC data and, per entry, for invalidation
  * arrays: a length below the struct's initial size (min_len) or ABOVE the
@@ -428,7 +440,7 @@ static int st_domain_alloc_paging(struct mfd_iommu_unit *u, uint32_t rid, uint32
         if (data_type != IOMMU_HWPT_DATA_SELFTEST)
             return -EOPNOTSUPP;
         /* iommu_copy_struct_from_user(.., iotlb) */
-        rc = copy_user_data(u, &cfg, sizeof(cfg),
+        rc = copy_user_data(u, &cfg, hwpt_selftest_ksize(),
                             offsetof(struct iommu_hwpt_selftest, iotlb) + sizeof(cfg.iotlb),
                             data_uptr, data_len);
         if (rc)
@@ -574,7 +586,7 @@ static int st_domain_alloc_nested(struct mfd_iommu_unit *u, uint32_t rid,
     if (!is_paging(parent))
         return -EINVAL;
     /* iommu_copy_struct_from_user(.., iotlb) */
-    rc = copy_user_data(u, &cfg, sizeof(cfg),
+    rc = copy_user_data(u, &cfg, hwpt_selftest_ksize(),
                         offsetof(struct iommu_hwpt_selftest, iotlb) + sizeof(cfg.iotlb),
                         data_uptr, data_len);
     if (rc)
@@ -653,6 +665,7 @@ const struct mfd_iommu_driver mfd_selftest_driver = {
     .iotlb_sync = st_iotlb_sync,
     .domain_alloc_nested = st_domain_alloc_nested,
     .cache_invalidate_user = st_cache_invalidate_user,
+    .user_pasid_table = true,     /* mock_ops.user_pasid_table */
 };
 
 /* ---- services for mockfd/core/selftest.c ----------------------------------- */
