@@ -23,11 +23,7 @@ FUZZ_TARGET ?= ioctl
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 30
 
-# gcc accepts a struct ending in a flexible array inside another struct
-# silently in -std=c11; clang warns (-Wgnu-variable-sized-type-not-at-end),
-# so the same sources would fail only here. Everything else is identical.
-FUZZ_WARN := $(WARN) -Wno-gnu-variable-sized-type-not-at-end
-FUZZ_BASE := $(FUZZ_WARN) $(DEFS) $(INCS) -pthread -g
+FUZZ_BASE := $(WARN) $(DEFS) $(INCS) -pthread -g
 FZ_CFLAGS_plain     := $(FUZZ_BASE) -O2
 FZ_CFLAGS_cmplog    := $(FUZZ_BASE) -O2
 FZ_CFLAGS_asan      := $(FUZZ_BASE) -O1 -fno-omit-frame-pointer -DFUZZ_SANITIZED

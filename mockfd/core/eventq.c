@@ -33,11 +33,16 @@
 #include "handlers.h"
 #include "viommu.h"
 
+/* data points just past the record in the same allocation (NULL for the
+ * list head and the lost-events header, which carry no payload). Not a
+ * flexible array: struct mfd_veventq embeds two of these, and a struct
+ * ending in a flexible array may not be a member of another (C11 6.7.2.1p3;
+ * gcc accepts it silently, clang warns -Wgnu-variable-sized-type-not-at-end). */
 struct vevent {
     struct vevent *prev, *next;      /* deliver list */
     struct iommufd_vevent_header hdr;
     uint32_t data_len;
-    uint8_t data[];
+    uint8_t *data;
 };
 
 struct mfd_veventq {
@@ -165,6 +170,7 @@ int mfd_viommu_report_event(struct mfd_viommu *v, uint32_t type, const void *dat
             rc = -ENOMEM;
             e = &q->lost;
         } else {
+            e->data = (uint8_t *)(e + 1);
             memcpy(e->data, data, len);
             e->data_len = len;
             q->num_events++;
