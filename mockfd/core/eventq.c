@@ -6,9 +6,13 @@
  * iommufd_vevent_handler; iommufd.md §4.18), and the selftest's
  * IOMMU_TEST_OP_TRIGGER_VEVENT.
  *
- * The fd is a real eventfd whose counter is non-zero exactly while records
- * are queued, so poll()/select()/epoll work unmodified (EPOLLIN). read()
- * goes through mockfd_read. The open fd holds a user on the vEVENTQ object
+ * The fd is the read end of a real pipe holding one byte exactly while
+ * records are queued, so poll()/select()/epoll work unmodified and report
+ * what the kernel's iommufd_eventq_fops_poll does for a vEVENTQ: EPOLLIN
+ * when not empty and nothing else (iommufd.md §4.18; an eventfd would add
+ * POLLOUT, which only the fault fd reports, §4.15). The mock keeps a private
+ * dup of the read end and the write end, so the user's dup2/close of the
+ * fd number never redirects the signalling. read() goes through mockfd_read. The open fd holds a user on the vEVENTQ object
  * (DESTROY -> EBUSY until close) and a reference on the iommufd file, as
  * iommufd_eventq_init does.
  *
@@ -22,6 +26,7 @@
  * num_events; normal headers have flags 0.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,8 +57,9 @@ struct mfd_veventq {
     uint32_t type, depth, num_events, sequence;
     struct vevent deliver;           /* list head (sentinel) */
     struct vevent lost;              /* lost_events_header */
-    int efd;                         /* the eventfd behind the user's fd, -1 */
-    bool signalled;                  /* efd counter is 1 */
+    int efd;                         /* the user's fd (pipe read end), -1 */
+    int rfd, wfd;                    /* private read end dup and write end, -1 */
+    bool signalled;                  /* the pipe holds its one byte */
     struct mfd_file *ictx_file;      /* held while the fd is open */
 };
 
@@ -78,19 +84,29 @@ static void list_add_tail_ev(struct mfd_veventq *q, struct vevent *e)
 
 static bool list_empty_ev(const struct mfd_veventq *q) { return q->deliver.next == &q->deliver; }
 
-/* Keep the eventfd readable exactly while something is queued. */
+/* Keep the pipe readable exactly while something is queued. */
 static void sync_efd(struct mfd_veventq *q)
 {
     bool want = !list_empty_ev(q);
-    uint64_t v = 1;
+    char c = 1;
 
-    if (q->efd < 0 || want == q->signalled)
+    if (q->wfd < 0 || want == q->signalled)
         return;
     if (want)
-        (void)!write(q->efd, &v, sizeof(v));
+        (void)!write(q->wfd, &c, 1);
     else
-        (void)!read(q->efd, &v, sizeof(v));
+        (void)!read(q->rfd, &c, 1);
     q->signalled = want;
+}
+
+static void close_pipe(struct mfd_veventq *q)
+{
+    if (q->rfd >= 0)
+        close(q->rfd);
+    if (q->wfd >= 0)
+        close(q->wfd);
+    q->rfd = q->wfd = -1;
+    q->signalled = false;
 }
 
 /* ---- the object ------------------------------------------------------------------ */
@@ -101,6 +117,7 @@ static void veventq_destroy(struct mfd_obj *obj)
     struct mfd_veventq **pp;
 
     /* iommufd_veventq_abort: free the queued records, leave the vIOMMU */
+    close_pipe(q);   /* no-op unless the fd was never installed */
     if (q->deliver.next) {
         while (!list_empty_ev(q)) {
             struct vevent *e = q->deliver.next;
@@ -227,9 +244,10 @@ static void veventq_release(struct mfd_file *f)
     struct mfd_ctx *ctx = q->obj.ctx;
     struct mfd_file *ictx = q->ictx_file;
 
-    /* iommufd_eventq_fops_release: the eventfd is closed already */
+    /* iommufd_eventq_fops_release: the user's fd is closed already */
     pthread_mutex_lock(&ctx->lock);
     q->efd = -1;
+    close_pipe(q);
     q->ictx_file = NULL;
     mfd_obj_unref(&q->obj);
     pthread_mutex_unlock(&ctx->lock);
@@ -252,7 +270,7 @@ int mfd_veventq_alloc(struct mfd_ucmd *ucmd)
     struct mfd_file *ictx;
     struct mfd_veventq *q;
     struct mfd_viommu *v;
-    int fd, rc;
+    int fd, rc, pfd[2];
 
     /* §4.18, iommufd_veventq_alloc order */
     if (cmd->flags || cmd->__reserved || cmd->type == IOMMU_VEVENTQ_TYPE_DEFAULT)
@@ -269,7 +287,7 @@ int mfd_veventq_alloc(struct mfd_ucmd *ucmd)
         return -ENOMEM;
     ucmd->new_obj = &q->obj;
     q->deliver.next = q->deliver.prev = &q->deliver;
-    q->efd = -1;
+    q->efd = q->rfd = q->wfd = -1;
     q->type = cmd->type;
     q->depth = cmd->veventq_depth;
     q->viommu = v;
@@ -278,9 +296,17 @@ int mfd_veventq_alloc(struct mfd_ucmd *ucmd)
     v->veventqs = q;
     q->lost.hdr.flags = IOMMU_VEVENTQ_FLAG_LOST_EVENTS;
     /* iommufd_eventq_init: the file, then an fd number */
-    fd = mfd_should_fail() ? -ENOMEM : mfd_file_new_fd();
-    if (fd < 0)
-        return fd;
+    if (mfd_should_fail())
+        return -ENOMEM;
+    if (pipe2(pfd, O_CLOEXEC))
+        return -errno;
+    fd = pfd[0];
+    q->wfd = pfd[1];
+    q->rfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (q->rfd < 0) {
+        rc = -errno;
+        goto out_close;
+    }
     cmd->out_veventq_id = q->obj.id;
     cmd->out_veventq_fd = (uint32_t)fd;
     rc = mfd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -304,6 +330,7 @@ int mfd_veventq_alloc(struct mfd_ucmd *ucmd)
     }
     return 0;
 out_close:
+    close_pipe(q);
     close(fd);
     return rc;
 }
