@@ -15,6 +15,8 @@ def sections(path):
     for line in open(path, errors='replace').read().splitlines():
         if line.startswith('== '):
             cur = line[3:].strip()
+            if cur.endswith('.ioc'):
+                cur = cur[:-4]
             if cur == 'end':
                 cur = None
             else:
