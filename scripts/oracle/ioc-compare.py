@@ -65,11 +65,11 @@ def main():
                 continue
             if first is None:
                 first = (i, kl, ml)
-        note = ' (%d known differences)' % explained if explained else ''
+        note = ' except %d known difference(s)' % explained if explained else ''
         if stale:
             note += ' (stale known-diff entries: %s)' % ','.join(map(str, stale))
         if first is None:
-            print('%-28s same%s' % (prog, note))
+            print('%-28s agrees%s' % (prog, note))
         else:
             bad += 1
             print('%-28s DIFFERS at call %d%s\n    kernel: %s\n    mock:   %s'
