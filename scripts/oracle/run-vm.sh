@@ -49,7 +49,7 @@ for j in "$@"; do
     bin=${j%% *}; rest=""
     [ "$bin" != "$j" ] && rest=" ${j#* }"
     [ -x "$bin" ] || die "job binary $bin is not executable"
-    file "$bin" 2>/dev/null | grep -q 'dynamically linked' && die "$bin is not static"
+    readelf -l "$bin" 2>/dev/null | grep -q "Requesting program interpreter" && die "$bin is not static (dynamically linked)"
     cp "$bin" "$STAGE/bin/"
     echo "$(basename "$bin")$rest" >> "$STAGE/jobs"
 done
