@@ -181,8 +181,10 @@ E2E_TEST(dirty_errnos)
     cr_assert_eq(e2e_get_dirty(&e, 999, 0x40000, 4096, 4096, bm, 0), -ENOENT);
     cr_assert_eq(e2e_get_dirty(&e, e.ioas, 0x40000, 4096, 4096, bm, 0), -ENOENT);
     cr_assert_eq(e2e_get_dirty(&e, plain, UINT64_MAX - 4095, 8192, 4096, bm, 0), -EOVERFLOW);
-    cr_assert_eq(e2e_get_dirty(&e, plain, 0x40000, 0, 4096, bm, 0), -EOVERFLOW,
-                 "length 0 with iova != 0 wraps");
+    /* length 0 is EINVAL even with iova != 0, where iova + length - 1 would
+     * wrap: measured on 6.12.117 (tests/golden/kernel-6.12/14_dirty.out,
+     * call 19), which the mock follows (hwpt.c) */
+    cr_assert_eq(e2e_get_dirty(&e, plain, 0x40000, 0, 4096, bm, 0), -EINVAL);
     cr_assert_eq(e2e_get_dirty(&e, plain, 0x40000, 4096, 0, bm, 0), -EINVAL);
     cr_assert_eq(e2e_get_dirty(&e, plain, 0x40000, 4096, 8192, bm, 0), -EINVAL);
     cr_assert_eq(e2e_get_dirty(&e, plain, 0x40000, 4096 * 3, 8192, bm, 0), -EINVAL);
