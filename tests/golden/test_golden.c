@@ -131,6 +131,7 @@ static bool known(const char *list, const char *prog, int idx)
 
 static const struct ioc_backend mock = {
     .open = mockfd_open, .ioctl = mockfd_ioctl, .close = mockfd_close,
+    .read = mockfd_read, .write = mockfd_write,
 };
 
 ParameterizedTest(struct gparam *gp, golden, kernel_6_12, .timeout = 30)

@@ -256,26 +256,29 @@ static void record(struct prog *p, int idx, const unsigned char *st, size_t len)
 }
 
 /* One `ioctl` line: build the struct, run it, print the result. */
-static const char *do_ioctl(struct prog *p, int idx, char **tok, int ntok)
-{
+/* The struct bytes of tok[first..ntok) (the FIELDs of ioc.h) into st/len;
+ * mark flags the bytes printed as P or ?, used[] lists the printed buffers. */
+struct built {
     unsigned char st[MAX_STRUCT] __attribute__((aligned(8)));
     char mark[MAX_STRUCT];
-    int used[MAX_BUFS], nused = 0;
-    unsigned long long req, v;
-    size_t len = 0;
-    int fd, ret, err;
+    int used[MAX_BUFS], nused;
+    size_t len;
+};
 
-    memset(st, 0, sizeof(st));
-    memset(mark, 0, sizeof(mark));
-    if (ntok < 3 || !get_fd(p, tok[1], &fd))
-        return "ioctl needs an open fd slot";
-    if (!parse_expr(tok[2], &req))
-        return "unknown command";
-    for (int i = 3; i < ntok; i++) {
+static const char *build_struct(struct prog *p, int idx, char **tok, int first, int ntok,
+                                struct built *bs)
+{
+    unsigned char *st = bs->st;
+    char *mark = bs->mark;
+    int *used = bs->used;
+    unsigned long long v;
+
+    memset(bs, 0, sizeof(*bs));
+    for (int i = first; i < ntok; i++) {
         const char *f = tok[i], *a = i + 1 < ntok ? tok[i + 1] : NULL;
         size_t w = 0;
 
-        if (len + 8 > MAX_STRUCT)
+        if (bs->len + 8 > MAX_STRUCT)
             return "struct too long";
         if (!strcmp(f, "u8")) w = 1;
         else if (!strcmp(f, "u16")) w = 2;
@@ -284,7 +287,7 @@ static const char *do_ioctl(struct prog *p, int idx, char **tok, int ntok)
         if (w) {
             if (!a || !parse_expr(a, &v))
                 return "bad literal";
-            put(st, &len, v, w);
+            put(st, &bs->len, v, w);
             i++;
         } else if (!strcmp(f, "id") || !strcmp(f, "id64")) {
             unsigned long long c, o;
@@ -296,18 +299,21 @@ static const char *do_ioctl(struct prog *p, int idx, char **tok, int ntok)
                 return "id wants C.O";
             memcpy(cs, a, (size_t)(dot - a));
             cs[dot - a] = 0;
-            if (!parse_num(cs, &c) || !parse_num(dot + 1, &o) || c >= (unsigned long long)idx ||
-                !p->after[c] || o + w > p->after_len[c])
-                return "id refers to no earlier struct bytes";
+            if (!parse_num(cs, &c) || !parse_num(dot + 1, &o) || c >= (unsigned long long)idx)
+                return "id refers to no earlier call";
+            /* Bytes the earlier call did not produce (a short read, a
+             * verb without a struct) read as 0, so that a program goes on
+             * after a divergence and both sides still print every call. */
             v = 0;
             for (size_t b = 0; b < w; b++)
-                v |= (unsigned long long)p->after[c][o + b] << (8 * b);
-            put(st, &len, v, w);
+                if (p->after[c] && o + b < p->after_len[c])
+                    v |= (unsigned long long)p->after[c][o + b] << (8 * b);
+            put(st, &bs->len, v, w);
             i++;
         } else if (!strcmp(f, "pad")) {
-            if (!a || !parse_num(a, &v) || len + v > MAX_STRUCT - 8)
+            if (!a || !parse_num(a, &v) || bs->len + v > MAX_STRUCT - 8)
                 return "bad pad";
-            len += v;
+            bs->len += v;
             i++;
         } else if (!strcmp(f, "buf") || !strcmp(f, "mem")) {
             struct buf *b;
@@ -336,10 +342,10 @@ static const char *do_ioctl(struct prog *p, int idx, char **tok, int ntok)
                 if (*h)
                     return "odd :hex initialiser";
             }
-            if (b->print && nused < MAX_BUFS)
-                used[nused++] = (int)(b - p->bufs);
-            memset(mark + len, 'P', 8);
-            put(st, &len, (uintptr_t)b->p, 8);
+            if (b->print && bs->nused < MAX_BUFS)
+                used[bs->nused++] = (int)(b - p->bufs);
+            memset(mark + bs->len, 'P', 8);
+            put(st, &bs->len, (uintptr_t)b->p, 8);
         } else if (!strcmp(f, "ptr")) {
             char lab[32];
             const char *plus = a ? strchr(a, '+') : NULL;
@@ -354,14 +360,14 @@ static const char *do_ioctl(struct prog *p, int idx, char **tok, int ntok)
             b = find_buf(p, lab);
             if (!b || (plus && !parse_num(plus + 1, &off)))
                 return "ptr to an unknown label";
-            memset(mark + len, 'P', 8);
-            put(st, &len, (uintptr_t)b->p + off, 8);
+            memset(mark + bs->len, 'P', 8);
+            put(st, &bs->len, (uintptr_t)b->p + off, 8);
             i++;
         } else if (!strcmp(f, "null")) {
-            put(st, &len, 0, 8);
+            put(st, &bs->len, 0, 8);
         } else if (!strcmp(f, "fault")) {
-            memset(mark + len, 'P', 8);
-            put(st, &len, (uintptr_t)p->fault_page, 8);
+            memset(mark + bs->len, 'P', 8);
+            put(st, &bs->len, (uintptr_t)p->fault_page, 8);
         } else if (!strcmp(f, "mask")) {
             unsigned long long o, l;
 
@@ -374,20 +380,116 @@ static const char *do_ioctl(struct prog *p, int idx, char **tok, int ntok)
             return "unknown field";
         }
     }
-    errno = 0;
-    ret = p->be->ioctl(fd, (unsigned long)req, st);
-    err = ret < 0 ? errno : 0;
-    record(p, idx, st, len);
-    emit(p, "%d ioctl %s ret=%d errno=%s out=", idx, tok[2], ret,
-         err ? strerrorname_np(err) : "0");
-    emit_hex(p, st, len, mark);
-    for (int k = 0; k < nused; k++) {
-        struct buf *b = &p->bufs[used[k]];
+    return NULL;
+}
+
+static void emit_bufs(struct prog *p, const struct built *bs)
+{
+    for (int k = 0; k < bs->nused; k++) {
+        struct buf *b = &p->bufs[bs->used[k]];
 
         emit(p, " b%d=", k);
         emit_hex(p, b->p, b->len, NULL);
     }
     emit(p, "\n");
+}
+
+static const char *do_ioctl(struct prog *p, int idx, char **tok, int ntok)
+{
+    static struct built bs;
+    unsigned long long req;
+    const char *why;
+    int fd, ret, err;
+
+    if (ntok < 3 || !get_fd(p, tok[1], &fd))
+        return "ioctl needs an open fd slot";
+    if (!parse_expr(tok[2], &req))
+        return "unknown command";
+    why = build_struct(p, idx, tok, 3, ntok, &bs);
+    if (why)
+        return why;
+    errno = 0;
+    ret = p->be->ioctl(fd, (unsigned long)req, bs.st);
+    err = ret < 0 ? errno : 0;
+    record(p, idx, bs.st, bs.len);
+    emit(p, "%d ioctl %s ret=%d errno=%s out=", idx, tok[2], ret,
+         err ? strerrorname_np(err) : "0");
+    emit_hex(p, bs.st, bs.len, bs.mark);
+    emit_bufs(p, &bs);
+    return NULL;
+}
+
+/* write F FIELD...: the struct bytes written to a queue fd (fault responses). */
+static const char *do_write(struct prog *p, int idx, char **tok, int ntok)
+{
+    static struct built bs;
+    const char *why;
+    long ret;
+    int fd, err;
+
+    if (ntok < 2 || !get_fd(p, tok[1], &fd))
+        return "write needs an open fd slot";
+    why = build_struct(p, idx, tok, 2, ntok, &bs);
+    if (why)
+        return why;
+    if (!p->be->write)
+        return "this backend cannot write";
+    errno = 0;
+    ret = p->be->write(fd, bs.st, bs.len);
+    err = ret < 0 ? errno : 0;
+    record(p, idx, bs.st, bs.len);
+    emit(p, "%d write ret=%ld errno=%s out=", idx, ret, err ? strerrorname_np(err) : "0");
+    emit_hex(p, bs.st, bs.len, bs.mark);
+    emit(p, "\n");
+    return NULL;
+}
+
+/* read F N: up to N bytes from a queue fd; the bytes read become this call's
+ * struct (for `id C.O`, e.g. a fault cookie). */
+static const char *do_read(struct prog *p, int idx, char **tok, int ntok)
+{
+    unsigned char b[MAX_STRUCT];
+    unsigned long long n;
+    long ret;
+    int fd, err;
+
+    if (ntok != 3 || !get_fd(p, tok[1], &fd) || !parse_num(tok[2], &n) || n > sizeof(b))
+        return "read F N (N <= 512)";
+    if (!p->be->read)
+        return "this backend cannot read";
+    memset(b, 0, sizeof(b));
+    errno = 0;
+    ret = p->be->read(fd, b, (size_t)n);
+    err = ret < 0 ? errno : 0;
+    record(p, idx, b, ret > 0 ? (size_t)ret : 0);
+    emit(p, "%d read ret=%ld errno=%s data=", idx, ret, err ? strerrorname_np(err) : "0");
+    emit_hex(p, b, ret > 0 ? (size_t)ret : 0, NULL);
+    emit(p, "\n");
+    return NULL;
+}
+
+/* fd C.O: the u32 at offset O of call C's struct (an out_*_fd) becomes the
+ * next fd slot; the number itself is never printed. */
+static const char *do_fd(struct prog *p, int idx, char **tok, int ntok)
+{
+    unsigned long long c, o;
+    char cs[32];
+    const char *dot = ntok == 2 ? strchr(tok[1], '.') : NULL;
+    uint32_t v = 0;
+
+    if (!dot || (size_t)(dot - tok[1]) >= sizeof(cs) || p->nfds >= MAX_FDS)
+        return "fd C.O (at most 16 fds)";
+    memcpy(cs, tok[1], (size_t)(dot - tok[1]));
+    cs[dot - tok[1]] = 0;
+    if (!parse_num(cs, &c) || !parse_num(dot + 1, &o) || c >= (unsigned long long)idx ||
+        !p->after[c] || o + 4 > p->after_len[c])
+        return "fd refers to no earlier struct bytes";
+    for (int b = 0; b < 4; b++)
+        v |= (uint32_t)p->after[c][o + (unsigned)b] << (8 * b);
+    /* A failed call leaves the field as the program wrote it (usually 0):
+     * never adopt fds 0-2 or a negative number. */
+    p->fds[p->nfds++] = (int)v > 2 ? (int)v : -1;
+    emit(p, "%d fd ret=%s\n", idx, (int)v > 2 ? "fd" : "none");
     return NULL;
 }
 
@@ -448,6 +550,12 @@ static const char *do_line(struct prog *p, int idx, char *line)
     }
     if (!strcmp(tok[0], "ioctl"))
         return do_ioctl(p, idx, tok, ntok);
+    if (!strcmp(tok[0], "read"))
+        return do_read(p, idx, tok, ntok);
+    if (!strcmp(tok[0], "write"))
+        return do_write(p, idx, tok, ntok);
+    if (!strcmp(tok[0], "fd"))
+        return do_fd(p, idx, tok, ntok);
     return "unknown verb";
 }
 

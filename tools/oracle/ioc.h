@@ -13,6 +13,11 @@
  *                             the concatenation of FIELDs (little-endian)
  *   ioctlv F CMD VALUE        ioctl(fd[F], CMD, VALUE) (integer argument)
  *   ioctlp F CMD PTR          ioctl(fd[F], CMD, PTR): PTR is null or fault
+ *   fd C.O                    the u32 at offset O of call C's struct (an
+ *                             out_*_fd) becomes the next fd slot
+ *   read F N                  read(fd[F], N bytes); the bytes read are this
+ *                             call's struct (for id C.O)
+ *   write F FIELD...          write(fd[F], struct)
  * FIELD:
  *   u8|u16|u32|u64 EXPR       a literal; EXPR is NUM or SYMBOL joined by '|'
  *   id C.O / id64 C.O         u32 / u64 read from call C's struct after it ran
@@ -41,6 +46,8 @@ struct ioc_backend {
     int (*open)(void);                                 /* fd or -1/errno */
     int (*ioctl)(int fd, unsigned long req, void *arg); /* ioctl(2) contract */
     int (*close)(int fd);
+    long (*read)(int fd, void *buf, size_t n);        /* read(2) contract */
+    long (*write)(int fd, const void *buf, size_t n);
 };
 
 /* Run program `text`; the result lines (and, on a syntax error, one line

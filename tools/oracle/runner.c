@@ -25,6 +25,7 @@
 
 static const struct ioc_backend backend = {
     .open = mockfd_open, .ioctl = mockfd_ioctl, .close = mockfd_close,
+    .read = mockfd_read, .write = mockfd_write,
 };
 #else
 static int dev_open(void)
@@ -37,8 +38,19 @@ static int dev_ioctl(int fd, unsigned long req, void *arg)
     return ioctl(fd, req, arg);
 }
 
+static long dev_read(int fd, void *buf, size_t n)
+{
+    return read(fd, buf, n);
+}
+
+static long dev_write(int fd, const void *buf, size_t n)
+{
+    return write(fd, buf, n);
+}
+
 static const struct ioc_backend backend = {
     .open = dev_open, .ioctl = dev_ioctl, .close = close,
+    .read = dev_read, .write = dev_write,
 };
 #endif
 
