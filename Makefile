@@ -126,6 +126,10 @@ test: deps
 	@bash scripts/run-tests.sh $(TEST_SUITES) -- $(TEST_EXTRA)
 
 # Run one suite quickly while developing: make check-vtd (plain) / check-asan-vtd.
+# Suites that run programs under the shim need them built first.
+SHIM_SUITES := shim selftest sim
+$(foreach s,$(SHIM_SUITES),check-$(s) check-asan-$(s)): $(B)/libmockfd-preload.so \
+    $(addprefix $(B)/examples/,$(EXAMPLES)) $(if $(SIM_SRCS),$(B)/iommu-sim $(A)/iommu-sim)
 check-%: $(B)/tests/%
 	$(B)/tests/$* --jobs 2
 check-asan-%: $(A)/tests/%
