@@ -152,8 +152,13 @@ ParameterizedTest(struct gparam *gp, golden, kernel_6_12, .timeout = 30)
 
     for (char *w = strtok_r(want, "\n", &ws), *g = strtok_r(got, "\n", &gs); w || g;
          w = strtok_r(NULL, "\n", &ws), g = strtok_r(NULL, "\n", &gs), idx++) {
-        if (w && g && !strcmp(w, g))
+        if (w && g && !strcmp(w, g)) {
+            /* Not a failure (the mock may have been fixed, or this host has
+             * what the entry says it lacks), but the list should shrink. */
+            if (known(list, gp->name, idx))
+                cr_log_warn("%s call %d is in known-diffs.txt but now agrees", gp->name, idx);
             continue;
+        }
         if (known(list, gp->name, idx))
             continue;
         cr_log_error("%s call %d:\n  kernel: %s\n  mock:   %s", gp->name, idx,
