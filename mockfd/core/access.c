@@ -437,7 +437,7 @@ static int create_access(struct mfd_ucmd *ucmd, struct iommu_test_cmd *cmd)
     rc = access_change_ioas(acc, ioas);
     if (rc)
         goto out_destroy;
-    af->ictx_file = mfd_file_get(ctx->fd);
+    af->ictx_file = mfd_file_ref(ctx->file);
     if (!af->ictx_file) {
         rc = -EBADF;
         goto out_destroy;

@@ -312,7 +312,7 @@ int mfd_veventq_alloc(struct mfd_ucmd *ucmd)
     rc = mfd_ucmd_respond(ucmd, sizeof(*cmd));
     if (rc)
         goto out_close;
-    ictx = mfd_file_get(ctx->fd);
+    ictx = mfd_file_ref(ctx->file);
     if (!ictx) {
         rc = -EBADF;
         goto out_close;

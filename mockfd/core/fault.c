@@ -261,7 +261,7 @@ int mfd_fault_alloc(struct mfd_ucmd *ucmd)
     /* EFD_NONBLOCK: sync_efd never sleeps, and a poll-less reader of the
      * raw counter could not hang. */
     (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    ff->ictx_file = mfd_file_get(ctx->fd);
+    ff->ictx_file = mfd_file_ref(ctx->file);
     if (!ff->ictx_file) {
         rc = -EBADF;
         goto out_fd;

@@ -177,6 +177,14 @@ struct mfd_file *mfd_file_get(int fd)
     }
 }
 
+struct mfd_file *mfd_file_ref(struct mfd_file *f)
+{
+    /* The caller holds a reference, so refs > 0 and the file cannot be
+     * recycled under us: a plain increment suffices. */
+    atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+    return f;
+}
+
 void mfd_file_put(struct mfd_file *f)
 {
     if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)

@@ -276,6 +276,7 @@ struct mfd_ctx *mfd_ctx_from_file(struct mfd_file *f)
 int mockfd_open(void)
 {
     struct mfd_ctx *ctx;
+    struct mfd_file *f;
     int fd, rc;
 
     mfd_uaccess_init();
@@ -290,7 +291,6 @@ int mockfd_open(void)
         errno = ENOMEM;
         return -1;
     }
-    ctx->fd = fd;
     ctx->lowest_free = 1;
     pthread_mutex_init(&ctx->lock, NULL);
     rc = mfd_file_install(fd, &iommufd_fops, ctx);
@@ -301,6 +301,17 @@ int mockfd_open(void)
         errno = -rc;
         return -1;
     }
+    /* The back pointer (ctx->file): the number is not handed out yet, so
+     * the file found is ours; the table's reference keeps it alive, so the
+     * lookup's own reference is dropped at once. NULL only if another
+     * thread closed a number it was never given (ctx already released). */
+    f = mfd_file_get(fd);
+    if (!f) {
+        errno = EBADF;
+        return -1;
+    }
+    ctx->file = f;
+    mfd_file_put(f);
     return fd;
 }
 

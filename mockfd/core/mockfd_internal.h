@@ -115,7 +115,12 @@ struct mfd_obj *mfd_obj_next(struct mfd_ctx *ctx, uint32_t after_id); /* publish
 /* Per-fd context and dispatch (mockfd/core/main.c).                         */
 
 struct mfd_ctx {
-    int fd;                        /* the real fd handed to the user */
+    /* The context's own file (the kernel's ictx->file): a back pointer, not
+     * a counted reference (the file owns the ctx; release frees it), valid
+     * for the ctx's whole life. Never look the context up by fd number: after
+     * dup2(fd, n) + close(fd) that number is gone or names another file.
+     * Files that must keep the iommufd alive take mfd_file_ref(ctx->file). */
+    struct mfd_file *file;
     pthread_mutex_t lock;          /* serialises ioctls on this fd */
     /* ID table: objs[id] for id < cap; NULL = free. */
     struct mfd_obj **objs;
@@ -206,6 +211,10 @@ int mfd_file_install(int fd, const struct mfd_file_ops *ops, void *priv);
 /* Take a reference on the file of fd; NULL if the fd is not ours. */
 struct mfd_file *mfd_file_get(int fd);
 void mfd_file_put(struct mfd_file *f);
+/* One more reference on a file the caller already holds one on (the
+ * kernel's get_file), e.g. an ioctl in flight on an iommufd making an fd
+ * that keeps it alive. Returns f. */
+struct mfd_file *mfd_file_ref(struct mfd_file *f);
 /* Remove fd from the table, close the real fd and drop the table's
  * reference (release runs now or when the last call in flight returns).
  * 0 or -EBADF. */
