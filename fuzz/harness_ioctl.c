@@ -657,7 +657,8 @@ static bool was_written(const struct run *r, struct mfd_hwpt *hwpt, uint64_t s, 
 
 /* Dirty bits only for pages mapped and written (iommufd.md §dirty). */
 static void check_dirty(const struct run *r, const struct iommu_hwpt_get_dirty_bitmap *c,
-                        const uint8_t *bitmap, size_t bitmap_len)
+                        const uint8_t *bitmap, size_t bitmap_len, const uint8_t *pre,
+                        size_t pre_len)
 {
     struct mfd_ctx *ctx = ctx_of(r->fd);
     struct mfd_obj *o = ctx ? mfd_obj_get(ctx, c->hwpt_id, MFD_OBJ_HWPT_PAGING) : NULL;
@@ -679,6 +680,14 @@ static void check_dirty(const struct run *r, const struct iommu_hwpt_get_dirty_b
     for (uint64_t i = 0; i < nbits && i / 8 < bitmap_len; i++) {
         uint64_t s = c->iova + i * c->page_size;
 
+        /* GET_DIRTY_BITMAP only sets bits (iova_bitmap_set): bits the
+         * buffer held before the call are the caller's, not a report */
+        if (i / 8 < pre_len && (pre[i / 8] & (1u << (i % 8)))) {
+            if (trace)
+                fprintf(stderr, "    (bit of %#llx set before the call)\n",
+                        (unsigned long long)(c->iova + i * c->page_size));
+            continue;
+        }
         if (bitmap[i / 8] & (1u << (i % 8))) {
             if (trace)
                 fprintf(stderr, "    dirty %#llx\n", (unsigned long long)s);
@@ -836,7 +845,8 @@ static void do_struct_call(struct run *r, const struct verb *v, uint8_t flags, u
     uint32_t size = (flags & FZ_F_SIZE) ? size_in : v->size;
     size_t blen = plen > size ? plen : size;
     struct ptrbuf pbs[6] = { { 0 } };
-    uint8_t *buf;
+    uint8_t *buf, *pre = NULL;     /* the dirty bitmap before the call */
+    size_t pre_len = 0;
     uint64_t before;
     int target, ret;
     unsigned long arg;
@@ -894,6 +904,19 @@ static void do_struct_call(struct run *r, const struct verb *v, uint8_t flags, u
     else
         arg = (unsigned long)(uintptr_t)buf;
 
+    if (v->request == IOMMU_HWPT_GET_DIRTY_BITMAP && target == r->fd && pbs[2].p &&
+        blen >= sizeof(struct iommu_hwpt_get_dirty_bitmap)) {
+        struct iommu_hwpt_get_dirty_bitmap c;
+
+        memcpy(&c, buf, sizeof(c));
+        pre_len = pbs[2].len;
+        if (c.page_size && c.length / c.page_size / 8 + 1 < pre_len)
+            pre_len = c.length / c.page_size / 8 + 1;
+        pre = malloc(pre_len ? pre_len : 1);
+        if (!pre)
+            abort();
+        memcpy(pre, pbs[2].p, pre_len);
+    }
     before = snapshot(ctx);
     if (r->fail_nth)
         mfd_fail_nth_set((unsigned long)r->fail_nth);
@@ -939,11 +962,12 @@ static void do_struct_call(struct run *r, const struct verb *v, uint8_t flags, u
             const struct ptrbuf *pb = &pbs[2];
 
             memcpy(&c, buf, sizeof(c));
-            check_dirty(r, &c, pb->p, pb->len);
+            check_dirty(r, &c, pb->p, pb->len, pre, pre ? pre_len : 0);
         }
     }
     for (unsigned i = 0; i < ARRAY_SIZE(pbs); i++)
         free(pbs[i].heap);
+    free(pre);
     free(buf);
 }
 
