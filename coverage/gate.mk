@@ -2,8 +2,11 @@
 # over emu/ and mockfd/ (shim excluded, see coverage/README.md). Set at or
 # just below the figure reached, then raised as the suites grow; the target
 # is 90 % lines and 75 % branches.
-COV_GATE_LINE   ?= 86
-COV_GATE_BRANCH ?= 74
+COV_GATE_LINE   ?= 90
+COV_GATE_BRANCH ?= 79
 # History: first measured 87.1 % lines / 75.2 % branches (all suites + corpus
 # replay, 2025 session of issue #7); gate set one point below for the
 # concurrent work in progress.
+# Raised to 90 / 79 after the cov_* tests (tests/*/test_cov_*.c) brought the
+# measurement to 90.1 % lines (10641 of 11811) and 79.4 % branches (6423 of
+# 8092); the line gate has a margin of about 10 lines.
