@@ -38,6 +38,20 @@ struct mfd_pdev *mfd_platform_device(int index);
 struct emu_mem *mfd_platform_mem(void);
 void mfd_platform_lock(void);
 void mfd_platform_unlock(void);
+/* For tools (iommu-sim) that watch the hardware: the model instance of
+ * platform IOMMU `index` (loads MOCKFD_PLATFORM first, as
+ * mfd_platform_device), NULL if there is none. Internal interface, not
+ * part of mockfd.h's contract: the caller links mockfd/core and knows emu. */
+struct emu_iommu *mfd_platform_iommu(int index);
+/* The table pool's plat->table_ptr (driver.h), for address symbolisation. */
+const uint64_t *mfd_platform_table_ptr(uint64_t gpa);
+/* Called with the model of every IOMMU the platform creates, after
+ * emu_iommu_new and BEFORE the driver's probe, so a tool can install its
+ * emu_set_trace hook and see the probe's register traffic. One hook
+ * process-wide; NULL removes it. Runs under the platform lock: it must not
+ * call back into the platform. */
+typedef void (*mfd_platform_iommu_hook)(void *arg, int index, struct emu_iommu *hw);
+void mfd_platform_set_iommu_hook(mfd_platform_iommu_hook fn, void *arg);
 
 /* ---- hwpt.c ---------------------------------------------------------------- */
 
@@ -91,5 +105,11 @@ int mfd_device_attach(struct mfd_device *idev, uint32_t pasid, uint32_t *pt_id);
 void mfd_device_detach(struct mfd_device *idev, uint32_t pasid);
 /* Attach idev/pasid to hwpt (internal; used by auto-domain creation). */
 int mfd_hwpt_attach(struct mfd_hwpt *hwpt, struct mfd_device *idev, uint32_t pasid);
+
+/* ---- vfio_cdev.c ----------------------------------------------------------- */
+
+/* The platform device index (N of /dev/vfio/devices/vfioN) behind a VFIO
+ * cdev file, or -EBADF if f is not one (for the MOCKFD_RECORD recorder). */
+int mfd_vfio_df_index(struct mfd_file *f);
 
 #endif

@@ -47,6 +47,8 @@ static int nunits;
 static struct mfd_pdev *pdevs[MAX_DEVICES];
 static int npdevs;
 static bool env_loaded;
+static mfd_platform_iommu_hook iommu_hook;     /* tools' trace installer */
+static void *iommu_hook_arg;
 
 void mfd_platform_lock(void) { pthread_mutex_lock(&plat_lock); }
 void mfd_platform_unlock(void) { pthread_mutex_unlock(&plat_lock); }
@@ -431,6 +433,10 @@ static int add_iommu_locked(const char *spec)
     u->mem = m;
     u->plat = &plat_ops;
     memcpy(u->profile, profile, sizeof(profile));
+    /* before probe: a tracer sees the driver's whole bring-up (the reads of
+     * the capability registers, the table and queue programming) */
+    if (iommu_hook)
+        iommu_hook(iommu_hook_arg, u->index, u->hw);
     /* probe takes locks below ours only (pool, its own) */
     rc = u->drv->probe(u);
     if (rc) {
@@ -555,6 +561,31 @@ static void ensure_locked(void)
         fprintf(stderr, "mockfd: MOCKFD_PLATFORM unset and the default \"%s\" failed: %s%s\n",
                 DEFAULT_PLATFORM, strerror(-rc),
                 rc == -ENODEV ? " (is the VT-d driver, mockfd/drivers, linked in?)" : "");
+}
+
+struct emu_iommu *mfd_platform_iommu(int index)
+{
+    struct emu_iommu *hw = NULL;
+
+    mfd_platform_lock();
+    ensure_locked();
+    if (index >= 0 && index < nunits)
+        hw = units[index]->hw;
+    mfd_platform_unlock();
+    return hw;
+}
+
+const uint64_t *mfd_platform_table_ptr(uint64_t gpa)
+{
+    return table_ptr(gpa);
+}
+
+void mfd_platform_set_iommu_hook(mfd_platform_iommu_hook fn, void *arg)
+{
+    mfd_platform_lock();
+    iommu_hook = fn;
+    iommu_hook_arg = arg;
+    mfd_platform_unlock();
 }
 
 struct mfd_pdev *mfd_platform_device(int index)

@@ -26,6 +26,7 @@
 #include <linux/vfio.h>
 
 #include "../../tools/iommu-sim/uapi_desc.h"
+#include "device.h"
 #include "mockfd_internal.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -649,13 +650,11 @@ int mfd_record_ioctl(int fd, unsigned long request, void *arg)
         return MFD_RECORD_PASS;
     }
     if (u->fdk == MFD_UFD_DEVICE) {
-        /* vfio_cdev.c's struct vfio_df starts with its struct mfd_pdev *,
-         * whose first member is the device index. */
-        if (strcmp(f->ops->name, "vfio-device")) {
+        devidx = mfd_vfio_df_index(f);
+        if (devidx < 0) {
             mfd_file_put(f);
             return MFD_RECORD_PASS;
         }
-        devidx = **(int **)f->priv;
     }
     mfd_file_put(f);
 

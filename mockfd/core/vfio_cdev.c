@@ -297,6 +297,13 @@ int mockfd_device_open(int device_index)
     return fd;
 }
 
+int mfd_vfio_df_index(struct mfd_file *f)
+{
+    if (!f || f->ops != &vfio_df_fops)
+        return -EBADF;
+    return ((struct vfio_df *)f->priv)->pdev->index;
+}
+
 int mockfd_device_dma(int device_fd, uint32_t pasid, uint64_t iova, void *buf, size_t len,
                       bool write)
 {

@@ -21,10 +21,6 @@
 #include "../../mockfd/mockfd.h"
 #include "sim.h"
 
-/* platform.c has no IOMMU-by-index accessor yet: use it when it appears,
- * else reach the unit through a device behind it. */
-struct emu_iommu *mfd_platform_iommu(int index) __attribute__((weak));
-
 struct sim *sim_current;
 
 _Noreturn void sim_die(struct sim *s, const char *fmt, ...)
@@ -116,22 +112,9 @@ static struct emu_iommu *iommu_hw(struct sim *s, struct sym *y)
 {
     if (y->hw || s->dry)
         return y->hw;
-    if (mfd_platform_iommu) {
-        y->hw = mfd_platform_iommu((int)y->v);
-    } else {
-        for (int i = 0;; i++) {
-            struct mfd_pdev *p = mfd_platform_device(i);
-
-            if (!p)
-                break;
-            if (!s->table_ptr && p->unit->plat)
-                s->table_ptr = p->unit->plat->table_ptr;
-            if (p->unit->index == (int)y->v) {
-                y->hw = p->unit->hw;
-                break;
-            }
-        }
-    }
+    /* the platform's accessors (device.h) */
+    y->hw = mfd_platform_iommu((int)y->v);
+    s->table_ptr = mfd_platform_table_ptr;
     if (y->hw)
         emu_set_trace(y->hw, sim_hook, s);
     return y->hw;
@@ -142,8 +125,7 @@ static struct emu_iommu *need_hw(struct sim *s, struct sym *y)
     struct emu_iommu *hw = iommu_hw(s, y);
 
     if (!hw && !s->dry)
-        sim_die(s, "%s: no register access yet (add a device behind it first: the platform has "
-                   "no IOMMU accessor)", y->name);
+        sim_die(s, "%s: no such IOMMU on the platform", y->name);
     return hw;
 }
 
