@@ -955,8 +955,10 @@ int main(int argc, char **argv)
         i++;
         setenv("FUZZ_TRACE", "1", 0);
     }
-    if (i >= argc) {
-        fprintf(stderr, "usage: gen_seeds [--check] OUTDIR\n");
+    /* An option-looking OUTDIR is a mistyped option ("--dict" without its
+     * DIR once created a directory named "--dict"): refuse it. */
+    if (i >= argc || argv[i][0] == '-') {
+        fprintf(stderr, "usage: gen_seeds [--check] OUTDIR | --dict DIR\n");
         return 2;
     }
     outdir = argv[i];
