@@ -25,6 +25,8 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
+#include <iommufd_test.h>
+
 #include "../../tools/iommu-sim/uapi_desc.h"
 #include "device.h"
 #include "mockfd_internal.h"
@@ -165,6 +167,84 @@ static const struct mfd_ufield f_vfio_iommu_type1_dma_unmap[] = {
     SZ(vfio_iommu_type1_dma_unmap, argsz),
     FL(vfio_iommu_type1_dma_unmap, flags, "VFIO_DMA_UNMAP_FLAG_"),
     N(vfio_iommu_type1_dma_unmap, iova), N(vfio_iommu_type1_dma_unmap, size) };
+/* IOMMU_TEST_CMD (uapi/iommufd_test.h, the selftest mock): the union members
+ * are named "member.field" as in the header's own offset asserts; only the
+ * member that `op` selects is live (mfd_uapi_field_active). */
+#define TU(m, k, p) { #m, (unsigned)offsetof(struct iommu_test_cmd, m), MSZ(iommu_test_cmd, m), k, p, NULL, 0, 0 }
+#define TN(m) TU(m, MFD_UF_NUM, NULL)
+#define TID(m) TU(m, MFD_UF_ID, NULL)
+#define TFD(m) TU(m, MFD_UF_FD, NULL)
+#define TP(m, lf, mul, in) { #m, (unsigned)offsetof(struct iommu_test_cmd, m), MSZ(iommu_test_cmd, m), MFD_UF_PTR, NULL, lf, mul, in }
+static const struct mfd_ufield f_iommu_test_cmd[] = {
+    SZ(iommu_test_cmd, size), EN(iommu_test_cmd, op, "IOMMU_TEST_OP_"),
+    /* id: an object ID for most ops, the access fd for the ACCESS_* ops */
+    N(iommu_test_cmd, id), N(iommu_test_cmd, __reserved),
+    TN(add_reserved.start), TN(add_reserved.length),
+    TID(mock_domain.out_stdev_id), TID(mock_domain.out_hwpt_id), TID(mock_domain.out_idev_id),
+    TID(mock_domain_flags.out_stdev_id), TID(mock_domain_flags.out_hwpt_id),
+    TID(mock_domain_flags.out_idev_id),
+    TU(mock_domain_flags.dev_flags, MFD_UF_FLAGS, "MOCK_FLAGS_DEVICE_"),
+    TID(mock_domain_replace.pt_id),
+    TN(check_map.iova), TN(check_map.length), TP(check_map.uptr, "check_map.length", 1, 1),
+    TN(check_refs.length), TP(check_refs.uptr, "check_refs.length", 1, 0), TN(check_refs.refs),
+    TFD(create_access.out_access_fd),
+    TU(create_access.flags, MFD_UF_FLAGS, "MOCK_FLAGS_ACCESS_CREATE_"),
+    TN(destroy_access_pages.access_pages_id),
+    TU(access_pages.flags, MFD_UF_FLAGS, "MOCK_FLAGS_ACCESS_"),
+    TN(access_pages.out_access_pages_id), TN(access_pages.iova), TN(access_pages.length),
+    TP(access_pages.uptr, "access_pages.length", 1, 0),
+    TN(access_rw.iova), TN(access_rw.length), TP(access_rw.uptr, "access_rw.length", 1, 1),
+    TU(access_rw.flags, MFD_UF_FLAGS, "MOCK_ACCESS_RW_"),
+    TN(memory_limit.limit), TID(access_replace_ioas.ioas_id),
+    TN(dirty.flags), TN(dirty.iova), TN(dirty.length), TN(dirty.page_size),
+    TP(dirty.uptr, "dirty.length", 0, 0), TN(dirty.out_nr_dirty),
+    TN(check_iotlb.id), TN(check_iotlb.iotlb),
+    TID(trigger_iopf.dev_id), TN(trigger_iopf.pasid), TN(trigger_iopf.grpid),
+    TN(trigger_iopf.perm), TN(trigger_iopf.addr),
+    TN(check_dev_cache.id), TN(check_dev_cache.cache), TID(trigger_vevent.dev_id),
+    TN(pasid_attach.pasid), TID(pasid_attach.pt_id), TN(pasid_replace.pasid),
+    TID(pasid_replace.pt_id), TN(pasid_detach.pasid), TN(pasid_check.pasid),
+    TID(pasid_check.hwpt_id), TN(dmabuf_get.length), TN(dmabuf_get.open_flags),
+    TFD(dmabuf_revoke.dmabuf_fd), TN(dmabuf_revoke.revoked), TFD(check_dmabuf.dmabuf_fd),
+    TN(check_dmabuf.iova), TN(check_dmabuf.length), TN(check_dmabuf.offset),
+    N(iommu_test_cmd, last),
+    /* the struct's tail padding (sizeof 72, last ends at 68) */
+    { "__pad", (unsigned)offsetof(struct iommu_test_cmd, last) + 4, 4, MFD_UF_NUM, NULL, NULL, 0, 0 },
+};
+
+/* op -> the union member it uses (iommufd_test() in the kernel's selftest.c) */
+static const char *const test_members[] = {
+    [IOMMU_TEST_OP_ADD_RESERVED] = "add_reserved",
+    [IOMMU_TEST_OP_MOCK_DOMAIN] = "mock_domain",
+    [IOMMU_TEST_OP_MD_CHECK_MAP] = "check_map",
+    [IOMMU_TEST_OP_MD_CHECK_REFS] = "check_refs",
+    [IOMMU_TEST_OP_CREATE_ACCESS] = "create_access",
+    [IOMMU_TEST_OP_DESTROY_ACCESS_PAGES] = "destroy_access_pages",
+    [IOMMU_TEST_OP_ACCESS_PAGES] = "access_pages",
+    [IOMMU_TEST_OP_ACCESS_RW] = "access_rw",
+    [IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT] = "memory_limit",
+    [IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE] = "mock_domain_replace",
+    [IOMMU_TEST_OP_ACCESS_REPLACE_IOAS] = "access_replace_ioas",
+    [IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS] = "mock_domain_flags",
+    [IOMMU_TEST_OP_DIRTY] = "dirty",
+    [IOMMU_TEST_OP_MD_CHECK_IOTLB] = "check_iotlb",
+    [IOMMU_TEST_OP_TRIGGER_IOPF] = "trigger_iopf",
+    [IOMMU_TEST_OP_DEV_CHECK_CACHE] = "check_dev_cache",
+    [IOMMU_TEST_OP_TRIGGER_VEVENT] = "trigger_vevent",
+    [IOMMU_TEST_OP_PASID_ATTACH] = "pasid_attach",
+    [IOMMU_TEST_OP_PASID_REPLACE] = "pasid_replace",
+    [IOMMU_TEST_OP_PASID_DETACH] = "pasid_detach",
+    [IOMMU_TEST_OP_PASID_CHECK_HWPT] = "pasid_check",
+    [IOMMU_TEST_OP_DMABUF_GET] = "dmabuf_get",
+    [IOMMU_TEST_OP_DMABUF_REVOKE] = "dmabuf_revoke",
+    [IOMMU_TEST_OP_MD_CHECK_DMABUF] = "check_dmabuf",
+};
+
+const char *mfd_uapi_test_member(uint32_t op)
+{
+    return op < ARRAY_SIZE(test_members) ? test_members[op] : NULL;
+}
+
 /* GET_HW_INFO payloads (printed decoded after a successful call) */
 static const struct mfd_ufield f_iommu_hw_info_vtd[] = {
     FL(iommu_hw_info_vtd, flags, "IOMMU_HW_INFO_VTD_"), N(iommu_hw_info_vtd, __reserved),
@@ -203,7 +283,8 @@ static const struct mfd_ustruct s_destroy = ST(iommu_destroy), s_ioas_alloc = ST
     s_hw_queue = ST(iommu_hw_queue_alloc), s_bind = ST(vfio_device_bind_iommufd),
     s_attach = ST(vfio_device_attach_iommufd_pt), s_detach = ST(vfio_device_detach_iommufd_pt),
     s_dev_info = ST(vfio_device_info), s_t1_info = ST(vfio_iommu_type1_info),
-    s_dma_map = ST(vfio_iommu_type1_dma_map), s_dma_unmap = ST(vfio_iommu_type1_dma_unmap);
+    s_dma_map = ST(vfio_iommu_type1_dma_map), s_dma_unmap = ST(vfio_iommu_type1_dma_unmap),
+    s_test = ST(iommu_test_cmd);
 
 const struct mfd_ustruct mfd_uapi_payloads[] = {
     ST(iommu_hw_info_vtd), ST(iommu_hw_info_arm_smmuv3), ST(iommu_hw_info_amd),
@@ -234,6 +315,7 @@ const struct mfd_uioctl mfd_uapi_ioctls[] = {
     IOC(IOMMU_IOAS_CHANGE_PROCESS, "CHANGE_PROCESS", &s_change, MFD_UFD_IOMMUFD, NULL),
     IOC(IOMMU_VEVENTQ_ALLOC, "VEVENTQ_ALLOC", &s_veventq, MFD_UFD_IOMMUFD, "out_veventq_id"),
     IOC(IOMMU_HW_QUEUE_ALLOC, "HW_QUEUE_ALLOC", &s_hw_queue, MFD_UFD_IOMMUFD, "out_hw_queue_id"),
+    IOC(IOMMU_TEST_CMD, "TEST_CMD", &s_test, MFD_UFD_IOMMUFD, NULL),
     IOC(VFIO_DEVICE_BIND_IOMMUFD, "BIND", &s_bind, MFD_UFD_DEVICE, "out_devid"),
     IOC(VFIO_DEVICE_ATTACH_IOMMUFD_PT, "ATTACH", &s_attach, MFD_UFD_DEVICE, NULL),
     IOC(VFIO_DEVICE_DETACH_IOMMUFD_PT, "DETACH", &s_detach, MFD_UFD_DEVICE, NULL),
@@ -281,6 +363,24 @@ const struct mfd_uconst mfd_uapi_consts[] = {
     K(VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP), K(VFIO_DMA_UNMAP_FLAG_ALL),
     K(VFIO_DMA_UNMAP_FLAG_VADDR),
     K(VFIO_TYPE1_IOMMU), K(VFIO_TYPE1v2_IOMMU),
+    K(IOMMU_TEST_OP_ADD_RESERVED), K(IOMMU_TEST_OP_MOCK_DOMAIN), K(IOMMU_TEST_OP_MD_CHECK_MAP),
+    K(IOMMU_TEST_OP_MD_CHECK_REFS), K(IOMMU_TEST_OP_CREATE_ACCESS),
+    K(IOMMU_TEST_OP_DESTROY_ACCESS_PAGES), K(IOMMU_TEST_OP_ACCESS_PAGES),
+    K(IOMMU_TEST_OP_ACCESS_RW), K(IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT),
+    K(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE), K(IOMMU_TEST_OP_ACCESS_REPLACE_IOAS),
+    K(IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS), K(IOMMU_TEST_OP_DIRTY), K(IOMMU_TEST_OP_MD_CHECK_IOTLB),
+    K(IOMMU_TEST_OP_TRIGGER_IOPF), K(IOMMU_TEST_OP_DEV_CHECK_CACHE),
+    K(IOMMU_TEST_OP_TRIGGER_VEVENT), K(IOMMU_TEST_OP_PASID_ATTACH),
+    K(IOMMU_TEST_OP_PASID_REPLACE), K(IOMMU_TEST_OP_PASID_DETACH),
+    K(IOMMU_TEST_OP_PASID_CHECK_HWPT), K(IOMMU_TEST_OP_DMABUF_GET),
+    K(IOMMU_TEST_OP_DMABUF_REVOKE), K(IOMMU_TEST_OP_MD_CHECK_DMABUF),
+    K(MOCK_APERTURE_START), K(MOCK_APERTURE_LAST), K(MOCK_PAGE_SIZE), K(MOCK_HUGE_PAGE_SIZE),
+    K(MOCK_FLAGS_ACCESS_WRITE), K(MOCK_FLAGS_ACCESS_SYZ), K(MOCK_ACCESS_RW_WRITE),
+    K(MOCK_ACCESS_RW_SLOW_PATH), K(MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES),
+    K(MOCK_FLAGS_DEVICE_NO_DIRTY), K(MOCK_FLAGS_DEVICE_HUGE_IOVA), K(MOCK_FLAGS_DEVICE_PASID),
+    K(IOMMU_VIOMMU_TYPE_SELFTEST), K(IOMMU_VEVENTQ_TYPE_SELFTEST), K(IOMMU_HWPT_DATA_SELFTEST),
+    K(IOMMU_HWPT_INVALIDATE_DATA_SELFTEST), K(IOMMU_HW_INFO_TYPE_SELFTEST),
+    K(IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST), K(IOMMU_HW_QUEUE_TYPE_SELFTEST),
 };
 const size_t mfd_uapi_nconsts = ARRAY_SIZE(mfd_uapi_consts);
 
@@ -373,6 +473,19 @@ int mfd_uapi_check(char *buf, size_t len)
         if (check_struct(&mfd_uapi_payloads[i], buf, len))
             return -1;
     return 0;
+}
+
+bool mfd_uapi_field_active(const struct mfd_ustruct *st, const struct mfd_ufield *f,
+                           const void *cmd)
+{
+    const char *dot = strchr(f->name, '.'), *m;
+    const struct mfd_ufield *opf;
+
+    if (!dot || st->f != f_iommu_test_cmd)
+        return true;
+    opf = mfd_uapi_field(st, "op");
+    m = mfd_uapi_test_member((uint32_t)mfd_uapi_get(cmd, opf));
+    return m && strlen(m) == (size_t)(dot - f->name) && !strncmp(f->name, m, strlen(m));
 }
 
 uint64_t mfd_uapi_get(const void *base, const struct mfd_ufield *f)
@@ -536,7 +649,13 @@ static uint64_t ptr_len(const struct mfd_ustruct *st, const void *s, const struc
     if (!lf)
         return 0;
     if (f->lenmul == 0) {      /* dirty bitmap: one bit per page_size */
-        const struct mfd_ufield *ps = mfd_uapi_field(st, "page_size");
+        /* "page_size", or "dirty.page_size" beside "dirty.uptr" */
+        const char *dot = strchr(f->name, '.');
+        char pn[48];
+        const struct mfd_ufield *ps;
+
+        snprintf(pn, sizeof(pn), "%.*spage_size", dot ? (int)(dot - f->name + 1) : 0, f->name);
+        ps = mfd_uapi_field(st, pn);
         uint64_t psz = ps ? mfd_uapi_get(s, ps) : 0;
 
         return psz ? ((mfd_uapi_get(s, lf) / psz + 63) / 64) * 8 : 0;
@@ -576,7 +695,7 @@ static void rec_line(int fd, const struct mfd_uioctl *u, int devidx, const unsig
         uint64_t v = mfd_uapi_get(in, f), off = 0;
         int b;
 
-        if (f->kind != MFD_UF_PTR || !v || nptr >= 8)
+        if (f->kind != MFD_UF_PTR || !v || nptr >= 8 || !mfd_uapi_field_active(st, f, in))
             continue;
         b = rec_buffer(v, ptr_len(st, in, f), f->in, &off);
         if (b < 0)
@@ -599,7 +718,8 @@ static void rec_line(int fd, const struct mfd_uioctl *u, int devidx, const unsig
         uint64_t v;
         const char *sym;
 
-        if (f->off + f->size > usize && f->kind != MFD_UF_SIZE)
+        if ((f->off + f->size > usize && f->kind != MFD_UF_SIZE) ||
+            !mfd_uapi_field_active(st, f, in))
             continue;
         v = mfd_uapi_get(in, f);
         if (f->kind == MFD_UF_SIZE) {

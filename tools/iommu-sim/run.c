@@ -17,6 +17,8 @@
 
 #include <linux/iommufd.h>
 
+#include <iommufd_test.h>
+
 #include "../../mockfd/core/device.h"
 #include "../../mockfd/mockfd.h"
 #include "sim.h"
@@ -129,6 +131,21 @@ static struct emu_iommu *need_hw(struct sim *s, struct sym *y)
     return hw;
 }
 
+static struct sym *creating;       /* the IOMMU statement in flight */
+
+/* mfd_platform_set_iommu_hook: the model exists, its driver has not probed */
+static void iommu_created(void *arg, int index, struct emu_iommu *hw)
+{
+    struct sim *s = arg;
+
+    (void)index;
+    if (!creating)
+        return;
+    creating->hw = hw;
+    s->table_ptr = mfd_platform_table_ptr;   /* tblN names for the probe's tables */
+    emu_set_trace(hw, sim_hook, s);
+}
+
 static void st_iommu(struct sim *s, struct toks *tk)
 {
     struct sym *y;
@@ -146,12 +163,27 @@ static void st_iommu(struct sim *s, struct toks *tk)
     if (s->dry)
         return;
     fail_before(s);
+    /* the trace hook goes in before the driver's probe, so the bring-up's
+     * register traffic (capability reads, table/queue programming, enable)
+     * is traced under the setup line */
+    creating = y;
+    mfd_platform_set_iommu_hook(iommu_created, s);
+    defer_start(s);
     idx = mockfd_platform_add_iommu(spec);
+    mfd_platform_set_iommu_hook(NULL, NULL);
+    creating = NULL;
     fail_after(s, tk->t[0], idx < 0, false);
     if (idx < 0)
         sim_die(s, "iommu %s: %s", spec, mfd_errno_name(errno) ? mfd_errno_name(errno) : "error");
     y->v = (uint64_t)idx;
-    sim_say(s, T_SETUP, "iommu %s = %s", y->name, spec);
+    {
+        FILE *d = s->defer;
+
+        s->defer = NULL;
+        sim_say(s, T_SETUP, "iommu %s = %s", y->name, spec);
+        s->defer = d;
+    }
+    defer_flush(s);
 }
 
 static void st_device(struct sim *s, struct toks *tk)
@@ -421,13 +453,69 @@ static void print_payload(struct sim *s, const unsigned char *cmd, const struct 
     }
 }
 
+/* ---- IOMMU_TEST_CMD (the selftest mock, uapi/iommufd_test.h) ---- */
+
+static bool is_test_cmd(const struct mfd_uioctl *u)
+{
+    return u->req == IOMMU_TEST_CMD;
+}
+
+static uint32_t test_op(const struct mfd_ustruct *st, const unsigned char *cmd)
+{
+    return (uint32_t)mfd_uapi_get(cmd, mfd_uapi_field(st, "op"));
+}
+
+/* `NAME = TEST_CMD op=...`: what the op creates gets symbolic names.
+ * MOCK_DOMAIN(_FLAGS): NAME = out_stdev_id, NAME_hwpt, NAME_idev;
+ * CREATE_ACCESS: NAME is the access fd (an fd symbol: id=NAME in the
+ * ACCESS_* ops, close NAME); ACCESS_PAGES: NAME = out_access_pages_id.
+ * res NULL: the parse pass declares them (dead until the call succeeds);
+ * else they get their values from the completed call. */
+static void test_assign(struct sim *s, const struct mfd_ustruct *st, const unsigned char *cmd,
+                        const char *name, const unsigned char *res)
+{
+    static const char *const sfx[] = { "", "_hwpt", "_idev" };
+    static const char *const outs[] = { "out_stdev_id", "out_hwpt_id", "out_idev_id" };
+    uint32_t op = test_op(st, cmd);
+    const char *m = mfd_uapi_test_member(op);
+    char full[96], sn[SIM_NAMELEN + 8];
+    struct sym *y;
+
+    if (op == IOMMU_TEST_OP_MOCK_DOMAIN || op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS) {
+        for (int i = 0; i < 3; i++) {
+            snprintf(sn, sizeof(sn), "%s%s", name, sfx[i]);
+            snprintf(full, sizeof(full), "%s.%s", m, outs[i]);
+            if (!res) {
+                sym_new(s, sn, S_OBJ)->dead = true;
+                continue;
+            }
+            y = sym_find(s, sn);
+            y->dead = false;
+            y->v = mfd_uapi_get(res, mfd_uapi_field(st, full));
+        }
+        return;
+    }
+    if (op != IOMMU_TEST_OP_CREATE_ACCESS && op != IOMMU_TEST_OP_ACCESS_PAGES)
+        sim_die(s, "TEST_CMD op %u creates nothing to name", op);
+    snprintf(full, sizeof(full), "%s.%s", m,
+             op == IOMMU_TEST_OP_CREATE_ACCESS ? "out_access_fd" : "out_access_pages_id");
+    if (!res) {
+        sym_new(s, name, op == IOMMU_TEST_OP_CREATE_ACCESS ? S_FD : S_OBJ)->dead = true;
+        return;
+    }
+    y = sym_find(s, name);
+    y->dead = false;
+    y->v = mfd_uapi_get(res, mfd_uapi_field(st, full));
+}
+
 static void st_ioctl(struct sim *s, const char *assign, struct toks *tk, int first)
 {
     const struct mfd_uioctl *u = mfd_uapi_ioctl_by_name(tk->t[first]);
     const struct mfd_ustruct *st;
     struct sym *dev = NULL;
     unsigned char cmd[512] = { 0 }, before[512], tail[256];
-    bool set[64] = { false }, guard = false, have_size = false;
+    bool set[96] = { false }, guard = false, have_size = false, test_named = false;
+    const char *test_name = assign;
     uint64_t usize = 0, varg = 0, L, npages;
     int ntail = 0, fd, err = 0, i;
     long ret;
@@ -504,6 +592,17 @@ static void st_ioctl(struct sim *s, const char *assign, struct toks *tk, int fir
             continue;
         }
         f = mfd_uapi_field(st, key);
+        if (!f && is_test_cmd(u)) {
+            /* TEST_CMD: a union field by its bare name once op= chose the
+             * member ("op=DIRTY iova=..." is "dirty.iova=...") */
+            const char *m = mfd_uapi_test_member(test_op(st, cmd));
+            char full[96];
+
+            if (m) {
+                snprintf(full, sizeof(full), "%s.%s", m, key);
+                f = mfd_uapi_field(st, full);
+            }
+        }
         if (!f)
             sim_die(s, "%s has no field '%s'", st->name, key);
         {
@@ -514,6 +613,11 @@ static void st_ioctl(struct sim *s, const char *assign, struct toks *tk, int fir
             mfd_uapi_set(cmd, f, fv);
             set[f - st->f] = true;
         }
+    }
+    if (assign && is_test_cmd(u)) {
+        test_assign(s, st, cmd, assign, NULL);
+        assign = NULL;      /* named after the call by test_assign */
+        test_named = true;
     }
     if (assign && !u->result)
         sim_die(s, "%s creates no object to name", u->name);
@@ -606,6 +710,9 @@ static void st_ioctl(struct sim *s, const char *assign, struct toks *tk, int fir
         }
     }
 
+    if (test_named && !err)
+        test_assign(s, st, arg, test_name, arg);
+
     tr_begin(&t, "ioctl");
     tr_kv(&t, NULL, "name", "%s", u->name);
     o += (size_t)snprintf(text + o, sizeof(text) - o, "%s", u->name);
@@ -631,12 +738,24 @@ static void st_ioctl(struct sim *s, const char *assign, struct toks *tk, int fir
             }
             continue;
         }
-        if (f->off + f->size > L || f->off + f->size > sizeof(before))
+        if (f->off + f->size > L || f->off + f->size > sizeof(before) ||
+            !mfd_uapi_field_active(st, f, before))
             continue;
         v = mfd_uapi_get(before, f);
         if (!v && !set[k])
             continue;
-        val_print(s, f, v, vb, sizeof(vb));
+        if (is_test_cmd(u) && !strcmp(f->name, "id")) {
+            /* TEST_CMD's id: the access fd for the access ops, else an ID */
+            struct mfd_ufield idf = *f;
+            uint32_t op = test_op(st, before);
+
+            idf.kind = op == IOMMU_TEST_OP_ACCESS_PAGES || op == IOMMU_TEST_OP_ACCESS_RW ||
+                       op == IOMMU_TEST_OP_DESTROY_ACCESS_PAGES ||
+                       op == IOMMU_TEST_OP_ACCESS_REPLACE_IOAS ? MFD_UF_FD : MFD_UF_ID;
+            val_print(s, &idf, v, vb, sizeof(vb));
+        } else {
+            val_print(s, f, v, vb, sizeof(vb));
+        }
         tr_kv(&t, "in", f->name, "%s", vb);
         if (o < sizeof(text))
             o += (size_t)snprintf(text + o, sizeof(text) - o, " %s=%s", f->name, vb);
@@ -668,10 +787,11 @@ static void st_ioctl(struct sim *s, const char *assign, struct toks *tk, int fir
             uint64_t v;
 
             if (f->off + f->size > L || f->off + f->size > sizeof(before) ||
-                !memcmp(before + f->off, arg + f->off, f->size))
+                !memcmp(before + f->off, arg + f->off, f->size) ||
+                !mfd_uapi_field_active(st, f, before))
                 continue;
             /* a union (in_data_type/out_data_type): print the out_ member */
-            if (strncmp(f->name, "out_", 4) &&
+            if (!strchr(f->name, '.') && strncmp(f->name, "out_", 4) &&
                 ((k + 1 < st->nf && st->f[k + 1].off == f->off) ||
                  (k && st->f[k - 1].off == f->off)))
                 continue;

@@ -249,6 +249,28 @@ void sym_val(struct sim *s, uint64_t v, char *buf, size_t len)
 }
 
 /* Rewrite every 0x... number of a decoded string that is a host address. */
+/* A decoded register field holding a table-pool or buffer address shifted
+ * right (VT-d RTA/IQA and AMD-Vi DevTabBase are address >> 12, SMMUv3
+ * STRTAB_BASE.ADDR >> 6, Q_BASE.ADDR >> 5): "tbl1>>12", "dt>>12", so the
+ * probe's table programming prints the same in every build. */
+static bool shifted_name(struct sim *s, uint64_t v, char *buf, size_t len)
+{
+    static const unsigned shifts[] = { 12, 6, 5 };
+
+    for (size_t i = 0; i < sizeof(shifts) / sizeof(shifts[0]); i++) {
+        uint64_t a = v << shifts[i];
+        char nb[80];
+
+        if ((a >> shifts[i]) != v || a < (1ull << 32))
+            continue;
+        if (!addr_name(s, a, nb, sizeof(nb)))
+            continue;
+        snprintf(buf, len, "%s>>%u", nb, shifts[i]);
+        return true;
+    }
+    return false;
+}
+
 void sym_text(struct sim *s, const char *in, char *out, size_t len)
 {
     size_t o = 0;
@@ -259,7 +281,21 @@ void sym_text(struct sim *s, const char *in, char *out, size_t len)
             uint64_t v = strtoull(in, &end, 16);
             char nb[96];
 
+            if (v >= (1ull << 20) && v < (1ull << 32) && end > in + 2 && shifted_name(s, v, nb, sizeof(nb))) {
+                o += (size_t)snprintf(out + o, len - o, "%s", nb);
+                if (o >= len)
+                    o = len - 1;
+                in = end;
+                continue;
+            }
             if (v >= (1ull << 32) && end > in + 2) {
+                if (shifted_name(s, v, nb, sizeof(nb))) {
+                    o += (size_t)snprintf(out + o, len - o, "%s", nb);
+                    if (o >= len)
+                        o = len - 1;
+                    in = end;
+                    continue;
+                }
                 sym_val(s, v, nb, sizeof(nb));
                 o += (size_t)snprintf(out + o, len - o, "%s", nb);
                 if (o >= len)

@@ -12,6 +12,7 @@
 #ifndef IOMMU_SIM_UAPI_DESC_H
 #define IOMMU_SIM_UAPI_DESC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,6 +75,12 @@ extern const size_t mfd_uapi_npayloads;
 const struct mfd_uioctl *mfd_uapi_ioctl_by_req(unsigned long req);
 const struct mfd_uioctl *mfd_uapi_ioctl_by_name(const char *name);
 const struct mfd_ufield *mfd_uapi_field(const struct mfd_ustruct *st, const char *name);
+/* IOMMU_TEST_CMD's union: the member op uses ("mock_domain", "dirty", ...),
+ * NULL for an unknown op; and whether field f of st is live in cmd (fields
+ * named "member.field" only when op selects member; all others always). */
+const char *mfd_uapi_test_member(uint32_t op);
+bool mfd_uapi_field_active(const struct mfd_ustruct *st, const struct mfd_ufield *f,
+                           const void *cmd);
 /* "ENOENT" for ENOENT, NULL if unknown; and back (-1 if unknown). */
 const char *mfd_errno_name(int e);
 int mfd_errno_value(const char *name);
