@@ -138,6 +138,11 @@ struct mfd_iommu_driver {
     int (*cache_invalidate_user)(struct mfd_iommu_unit *u, struct mfd_domain *d,
                                  uint32_t data_type, uint64_t uptr, uint32_t entry_len,
                                  uint32_t *entry_num);
+    /* The kernel's iommu_ops.user_pasid_table: the guest owns the PASID
+     * table, so a page request for a PASID with no attachment of its own
+     * goes to the NESTED domain attached at the RID (io-pgfault.c
+     * find_fault_handler). */
+    bool user_pasid_table;
 };
 
 /* All drivers, looked up by model (platform.c). */
