@@ -77,7 +77,9 @@ static int walk_ss(struct emu_iommu *iommu, const struct vtd_ctx *c, uint64_t io
                 return fail(e, FR_SS_NP);
             return fail(e, write ? FR_WRITE : FR_READ);
         }
-        bool ps = pte & (1ull << 7);
+        /* Bit 7 is PS only above L1: an L1 entry is always a 4 KiB leaf
+         * and its bit 7 is ignored (vtd.md §4.6, QEMU's L1 reserved mask). */
+        bool ps = lvl > 1 && (pte & (1ull << 7));
         bool leaf = lvl == 1 || ps;
         uint64_t rsv = above;
         if (ps) {

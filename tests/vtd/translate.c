@@ -468,3 +468,26 @@ Test(vtd_xlate, rid_pasid)
     env_fini(&t);
     ASSERT_NO_LEAKS();
 }
+
+/* Regression (fuzz campaign, mmio_vtd; fuzz/repro/mmio_vtd/l1_bit7_shift_ubsan):
+ * bit 7 of a level-1 second-stage entry is ignored, not PS (vtd.md §4.6: the
+ * L1 reserved mask has no bit 7). The walk used to run the SLLPS check at L1
+ * and shift by lvl - 2 (UBSan: shift exponent 4294967295). */
+Test(vtd_xlate, l1_bit7_is_ignored)
+{
+    for (unsigned aw = 1; aw <= 2; aw++) {
+        unsigned levels = aw + 2;
+        struct tenv t;
+        uint64_t slpt;
+        legacy_env(&t, NULL, aw, &slpt);
+        uint64_t leaf = map(&t, slpt, levels, false, 0x5000, 0x900000, 1, 3);
+        w64(&t, leaf, m64(&t, leaf) | 0x80);     /* bit 7 set in a 4 KiB leaf */
+        uint32_t v = 0xa5a5a5a5, r = 0;
+        cr_assert_eq(dma(&t, RID, EMU_NO_PASID, 0x5010, &v, 4, true, NULL), 0);
+        cr_assert_eq(dma(&t, RID, EMU_NO_PASID, 0x5010, &r, 4, false, NULL), 0);
+        cr_expect_eq(r, 0xa5a5a5a5);
+        cr_expect_eq(m64(&t, 0x900010) & 0xffffffff, 0xa5a5a5a5);
+        env_fini(&t);
+    }
+    ASSERT_NO_LEAKS();
+}
