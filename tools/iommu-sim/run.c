@@ -56,7 +56,7 @@ void sim_fini(struct sim *s)
         if (y->kind == S_DEVICE && y->fd >= 0)
             mockfd_close(y->fd);
         if (y->kind == S_FD && !y->dead)
-            mockfd_close((int)y->v);
+            y->host_fd ? close((int)y->v) : mockfd_close((int)y->v);
         if (y->kind == S_BUFFER && !y->dead && y->len)
             munmap((void *)(uintptr_t)y->v, y->len);
     }
@@ -267,6 +267,43 @@ static unsigned char *buf_at(struct sim *s, const char *ref, uint64_t *room)
         sim_die(s, "%s: offset past the buffer", ref);
     *room = y->len - off;
     return (unsigned char *)(uintptr_t)(y->v + off);
+}
+
+/* memfd NAME = SIZE [pattern=B]: a memfd for IOMMU_IOAS_MAP_FILE (fd=NAME);
+ * a host fd, closed with `close NAME` or at the end of the run. */
+static void st_memfd(struct sim *s, struct toks *tk)
+{
+    struct sym *y;
+    uint64_t len, pat = 0;
+    unsigned char chunk[4096];
+    int fd;
+
+    if (tk->n < 4 || strcmp(tk->t[2], "="))
+        sim_die(s, "usage: memfd NAME = SIZE [pattern=BYTE]");
+    len = val_num(s, tk->t[3]);
+    for (int i = 4; i < tk->n; i++) {
+        const char *v = kv(tk->t[i], "pattern");
+
+        if (!v)
+            sim_die(s, "memfd: unknown option '%s'", tk->t[i]);
+        pat = val_num(s, v);
+    }
+    if (!len || len > (1ull << 30) || (len & 4095))
+        sim_die(s, "memfd size must be a multiple of 4K, at most 1G");
+    y = sym_new(s, tk->t[1], S_FD);
+    y->host_fd = true;
+    if (s->dry)
+        return;
+    fd = memfd_create("iommu-sim", MFD_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, (off_t)len))
+        sim_die(s, "memfd: %s", strerror(errno));
+    memset(chunk, (int)(pat & 0xff), sizeof(chunk));
+    for (uint64_t off = 0; pat && off < len; off += sizeof(chunk))
+        if (pwrite(fd, chunk, sizeof(chunk), (off_t)off) != (ssize_t)sizeof(chunk))
+            sim_die(s, "memfd: write failed");
+    y->v = (uint64_t)fd;
+    sim_say(s, T_SETUP, "memfd %s = 0x%" PRIx64 " bytes pattern=0x%02x", y->name, len,
+            (unsigned)(pat & 0xff));
 }
 
 static void st_buffer(struct sim *s, struct toks *tk)
@@ -563,7 +600,9 @@ static void st_ioctl(struct sim *s, const char *assign, struct toks *tk, int fir
             }
             continue;
         }
-        if (!strcmp(key, "fd")) {
+        /* fd= picks the fd the ioctl goes to, unless the struct has an fd
+         * field (IOMMU_IOAS_MAP_FILE: fd=MEMFD) */
+        if (!strcmp(key, "fd") && !(st && mfd_uapi_field(st, "fd"))) {
             uint64_t fv;
 
             if (val_parse(s, NULL, v, &fv)) {
@@ -1135,7 +1174,7 @@ static void st_open_close(struct sim *s, struct toks *tk, bool open)
     defer_start(s);
     errno = 0;
     if (y->kind == S_FD) {
-        rc = mockfd_close((int)y->v);
+        rc = y->host_fd ? close((int)y->v) : mockfd_close((int)y->v);
         y->dead = true;
     } else if (open) {
         rc = mockfd_device_open((int)y->v);
@@ -1512,6 +1551,8 @@ static void run_line(struct sim *s, char *line)
         st_device(s, &tk);
     else if (!strcmp(w, "buffer"))
         st_buffer(s, &tk);
+    else if (!strcmp(w, "memfd"))
+        st_memfd(s, &tk);
     else if (!strcmp(w, "fill"))
         st_fill(s, &tk);
     else if (!strcmp(w, "poke"))

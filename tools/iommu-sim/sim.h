@@ -34,6 +34,7 @@ struct sym {
     uint32_t devid;           /* DEVICE */
     struct emu_iommu *hw;     /* IOMMU: model instance once known */
     enum emu_model model;     /* IOMMU */
+    bool host_fd;             /* FD: a host fd of ours (memfd), close(2)d */
 };
 
 /* Trace categories (`trace +mmio -table`). */
