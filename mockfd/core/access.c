@@ -193,10 +193,11 @@ static int access_pin(struct mfd_access *acc, uint64_t iova, uint64_t length, bo
         uint64_t l = last < iopt_area_last_iova(a) ? last : iopt_area_last_iova(a);
         uint64_t first_idx = area_index(a, it.cur_iova), last_idx = area_index(a, l);
 
-        /* iopt_area_contig_is_aligned: interior boundaries of the range
-         * must fall on page boundaries of the backing pages. */
-        if ((it.cur_iova != iova && (a->start_byte + (it.cur_iova - iopt_area_iova(a))) %
-                                    MFD_PAGE_SIZE) ||
+        /* iopt_area_contig_is_aligned: every piece of the range, the first
+         * included, must start on a page boundary of the backing pages, and
+         * every piece but the last must end on one (an unaligned IOVA is
+         * EINVAL on a real 6.12 kernel: docs/oracle.md). */
+        if (((a->start_byte + (it.cur_iova - iopt_area_iova(a))) % MFD_PAGE_SIZE) ||
             (l != last && (a->start_byte + (l - iopt_area_iova(a)) + 1) % MFD_PAGE_SIZE)) {
             rc = -EINVAL;
             break;
