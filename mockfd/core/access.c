@@ -12,8 +12,6 @@
 #include "access.h"
 
 #include <fcntl.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +20,7 @@
 #include <linux/iommufd.h>
 
 #include "io_pagetable.h"
+#include "vmas.h"
 
 #define ACCESS_MAX_LEN (16ull << 20)   /* selftest.c: > 16 MiB -> ENOMEM (§5) */
 
@@ -51,95 +50,6 @@ struct access_file {
  * access fd racing the op makes the op's mfd_file_put run the release here,
  * which must then not take the lock again (the kernel defers fput). */
 static _Thread_local struct mfd_ctx *op_ctx;
-
-/* ---- page identity ---------------------------------------------------------- */
-
-struct vma { uint64_t start, end, dev, ino, off; };
-struct mfd_vmas { struct vma *v; size_t n; };
-
-struct mfd_vmas *mfd_vmas_load(void)
-{
-    struct mfd_vmas *r = calloc(1, sizeof(*r));
-    size_t cap = 0;
-    char line[512];
-    FILE *f;
-
-    if (!r)
-        return NULL;
-    f = fopen("/proc/self/maps", "re");
-    if (!f)
-        return r;                       /* empty: every lookup is EFAULT */
-    while (fgets(line, sizeof(line), f)) {
-        uint64_t s, e, off, ino;
-        unsigned maj, min;
-        char perms[8];
-
-        if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64, &s, &e, perms,
-                   &off, &maj, &min, &ino) != 7)
-            continue;
-        if (r->n == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            struct vma *nv = realloc(r->v, nc * sizeof(*nv));
-
-            if (!nv)
-                break;
-            r->v = nv;
-            cap = nc;
-        }
-        /* A private anonymous VMA (inode 0) is identified by VA; a private
-         * file mapping counts as the file page, which is what GUP returns
-         * until the page is written (ro_unshare then differs: accepted). */
-        r->v[r->n++] = (struct vma){ s, e, ((uint64_t)maj << 32) | min, ino, off };
-    }
-    fclose(f);
-    return r;
-}
-
-void mfd_vmas_free(struct mfd_vmas *v)
-{
-    if (v) {
-        free(v->v);
-        free(v);
-    }
-}
-
-int mfd_vmas_ident(const struct mfd_vmas *v, uint64_t va, struct mfd_page_ident *out)
-{
-    size_t lo = 0, hi = v->n;
-
-    /* /proc/self/maps is sorted by address. */
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const struct vma *m = &v->v[mid];
-
-        if (va < m->start)
-            hi = mid;
-        else if (va >= m->end)
-            lo = mid + 1;
-        else {
-            uint64_t pg = va & ~(MFD_PAGE_SIZE - 1);
-
-            if (m->ino)
-                *out = (struct mfd_page_ident){ m->dev, m->ino, m->off + (pg - m->start) };
-            else
-                *out = (struct mfd_page_ident){ 0, 0, pg };
-            return 0;
-        }
-    }
-    return -EFAULT;
-}
-
-int mfd_page_ident(uint64_t va, struct mfd_page_ident *out)
-{
-    struct mfd_vmas *v = mfd_vmas_load();
-    int rc;
-
-    if (!v)
-        return -ENOMEM;
-    rc = mfd_vmas_ident(v, va, out);
-    mfd_vmas_free(v);
-    return rc;
-}
 
 /* ---- the core access (the kernel's device.c iommufd_access_*) ------------------ */
 
@@ -527,8 +437,11 @@ static int access_pages(struct mfd_ucmd *ucmd, struct iommu_test_cmd *cmd)
         for (uint64_t k = 0; !rc && k < npages; k++) {
             struct mfd_page_ident a, b;
 
-            rc = mfd_vmas_ident(v, u + k * MFD_PAGE_SIZE, &b);
-            if (!rc && (mfd_vmas_ident(v, pva[k], &a) || memcmp(&a, &b, sizeof(a))))
+            /* A private file mapping counts as the file page, which is what
+             * GUP returns until the page is written (ro_unshare then
+             * differs: accepted), hence shared_only false. */
+            rc = mfd_vmas_ident(v, u + k * MFD_PAGE_SIZE, false, &b);
+            if (!rc && (mfd_vmas_ident(v, pva[k], false, &a) || memcmp(&a, &b, sizeof(a))))
                 rc = -EBADE;
         }
         mfd_vmas_free(v);

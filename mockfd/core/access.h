@@ -21,19 +21,4 @@ struct iommu_test_cmd;
  * Returns 0 or a negative errno; -EOPNOTSUPP for any other op. */
 int mfd_test_access_op(struct mfd_ucmd *ucmd, struct iommu_test_cmd *cmd);
 
-/* Physical identity of the page holding user VA `va` (the mock's stand-in
- * for a struct page, iommufd.md §8.2 "Physical identity"): file-backed and
- * shared-anonymous memory is (dev, inode, file offset) of its mapping, so
- * two mappings of one memfd compare equal; private anonymous memory is its
- * VA. -EFAULT if va is not mapped. */
-struct mfd_page_ident {
-    uint64_t dev, ino, off;
-};
-int mfd_page_ident(uint64_t va, struct mfd_page_ident *out);
-/* Batch form: one snapshot of /proc/self/maps for many lookups. */
-struct mfd_vmas;
-struct mfd_vmas *mfd_vmas_load(void);        /* NULL: -ENOMEM */
-int mfd_vmas_ident(const struct mfd_vmas *v, uint64_t va, struct mfd_page_ident *out);
-void mfd_vmas_free(struct mfd_vmas *v);
-
 #endif

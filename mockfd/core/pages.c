@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "io_pagetable.h"
+#include "vmas.h"
 
 #define TMPFS_MAGIC_ID     0x01021994u  /* shmem / memfd */
 #define HUGETLBFS_MAGIC_ID 0x958458f6u
@@ -104,105 +105,20 @@ int mfd_pages_refs(uint64_t uva)
     return n;
 }
 
-/* ---- memory probe via /proc/self/maps ------------------------------------ */
-
-static char *read_maps(void)
-{
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    int fd;
-
-    if (!buf)
-        return NULL;
-    fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        free(buf);
-        return NULL;
-    }
-    for (;;) {
-        ssize_t r;
-
-        if (len + 1 >= cap) {
-            char *nb = realloc(buf, cap * 2);
-
-            if (!nb) {
-                free(buf);
-                close(fd);
-                return NULL;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        r = read(fd, buf + len, cap - len - 1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-    }
-    close(fd);
-    buf[len] = 0;
-    return buf;
-}
-
-/*
- * GUP semantics (mm/gup.c check_vma_flags): a VMA without VM_READ fails a
- * read pin, without VM_WRITE a write pin (EFAULT); VM_IO/VM_PFNMAP special
- * mappings ([vvar], [vsyscall]) cannot be pinned either. A hole fails.
- * Returns the offset of the first byte of [uva, uva+len) that cannot be
- * pinned, or len: one pass over the VMA list, whatever the range's size.
- */
-static uint64_t first_gap(const char *maps, uint64_t uva, uint64_t len, bool write)
-{
-    uint64_t cur = uva, last = uva + len - 1;
-    const char *l = maps;
-
-    while (*l) {
-        char *end;
-        uint64_t vs = strtoull(l, &end, 16), ve;
-        const char *perm, *nl = strchr(l, '\n');
-
-        if (*end != '-')
-            break;
-        ve = strtoull(end + 1, &end, 16);
-        perm = end + 1;
-        if (ve > cur && vs <= cur) {
-            bool special = nl ? (memmem(l, (size_t)(nl - l), "[vvar", 5) ||
-                                 memmem(l, (size_t)(nl - l), "[vsyscall]", 10))
-                              : (strstr(l, "[vvar") || strstr(l, "[vsyscall]"));
-
-            if (perm[0] != 'r' || (write && perm[1] != 'w') || special)
-                return cur - uva;
-            if (ve - 1 >= last)
-                return len;
-            cur = ve;
-        } else if (vs > cur) {
-            return cur - uva;
-        }
-        if (!nl)
-            break;
-        l = nl + 1;
-    }
-    return cur - uva;
-}
-
-static bool range_ok_in(const char *maps, uint64_t uva, uint64_t len, bool write)
-{
-    return first_gap(maps, uva, len, write) == len;
-}
+/* ---- memory probe via /proc/self/maps (vmas.c) ------------------------- */
 
 bool mfd_user_range_ok(uint64_t uva, uint64_t len, bool write)
 {
-    char *maps;
+    struct mfd_vmas *vs;
     bool ok;
 
     if (!len || uva + len - 1 < uva)
         return false;
-    maps = read_maps();
-    if (!maps)
+    vs = mfd_vmas_load();
+    if (!vs)
         return false;
-    ok = range_ok_in(maps, uva, len, write);
-    free(maps);
+    ok = mfd_vmas_first_gap(vs, uva, len, write) == len;
+    mfd_vmas_free(vs);
     return ok;
 }
 
@@ -328,7 +244,7 @@ void iopt_put_pages(struct iopt_pages *p)
 
 int iopt_pages_pin(struct iopt_pages *p, uint64_t first, uint64_t last)
 {
-    char *maps = NULL;
+    struct mfd_vmas *vs;
     uint64_t i;
     int rc = 0;
 
@@ -343,24 +259,24 @@ int iopt_pages_pin(struct iopt_pages *p, uint64_t first, uint64_t last)
     if (p->type == IOPT_ADDRESS_USER) {
         uint64_t cur = first;
 
-        maps = read_maps();
-        if (!maps)
+        vs = mfd_vmas_load();
+        if (!vs)
             return -ENOMEM;
         while (cur <= last) {
             uint64_t len = (last - cur + 1) * MFD_PAGE_SIZE;
-            uint64_t gap = first_gap(maps, p->uptr + cur * MFD_PAGE_SIZE, len, p->writable);
+            uint64_t gap = mfd_vmas_first_gap(vs, p->uptr + cur * MFD_PAGE_SIZE, len, p->writable);
 
             if (gap == len)
                 break;
             cur += gap / MFD_PAGE_SIZE;
             if (!p->npinned || !p->pin_users[cur]) {
-                free(maps);
+                mfd_vmas_free(vs);
                 return -EFAULT;
             }
             while (cur <= last && p->pin_users[cur])   /* pinned pages only */
                 cur++;
         }
-        free(maps);
+        mfd_vmas_free(vs);
     }
     if (!p->pin_users) {
         p->pin_users = iopt_zalloc(p->npages * sizeof(*p->pin_users));

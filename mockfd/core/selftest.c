@@ -26,6 +26,7 @@
 #include "../../uapi/iommufd_test.h"
 #include "handlers.h"
 #include "selftest.h"
+#include "vmas.h"
 
 /* ---- the IOMMU the mock devices sit behind ---------------------------------- */
 
@@ -261,7 +262,7 @@ static int md_pagetable(struct mfd_ctx *ctx, uint32_t id, struct mfd_hwpt **out)
 static int test_md_check_map(struct mfd_ucmd *ucmd, struct iommu_test_cmd *cmd)
 {
     uint64_t iova = cmd->check_map.iova, len = cmd->check_map.length, uptr = cmd->check_map.uptr;
-    struct mfd_st_maps *maps;
+    struct mfd_vmas *maps;
     struct mfd_hwpt *h;
     uint64_t end;
     int rc;
@@ -271,7 +272,7 @@ static int test_md_check_map(struct mfd_ucmd *ucmd, struct iommu_test_cmd *cmd)
     rc = md_pagetable(ucmd->ctx, cmd->id, &h);
     if (rc)
         return rc;
-    maps = mfd_st_maps_read();
+    maps = mfd_vmas_load();
     if (!maps)
         return -ENOMEM;
     for (; len; len -= MOCK_PAGE_SIZE, iova += MOCK_PAGE_SIZE, uptr += MOCK_PAGE_SIZE) {
@@ -293,7 +294,7 @@ static int test_md_check_map(struct mfd_ucmd *ucmd, struct iommu_test_cmd *cmd)
             break;
         }
     }
-    mfd_st_maps_free(maps);
+    mfd_vmas_free(maps);
     return rc;
 }
 
@@ -302,7 +303,7 @@ static int test_md_check_map(struct mfd_ucmd *ucmd, struct iommu_test_cmd *cmd)
 static int test_md_check_refs(struct mfd_ucmd *ucmd, struct iommu_test_cmd *cmd)
 {
     uint64_t len = cmd->check_refs.length, uptr = cmd->check_refs.uptr, end;
-    struct mfd_st_maps *maps;
+    struct mfd_vmas *maps;
     int rc = 0;
 
     (void)ucmd;
@@ -310,7 +311,7 @@ static int test_md_check_refs(struct mfd_ucmd *ucmd, struct iommu_test_cmd *cmd)
         return -EINVAL;
     if (!len)
         return 0;
-    maps = mfd_st_maps_read();
+    maps = mfd_vmas_load();
     if (!maps)
         return -ENOMEM;
     for (; len; len -= MFD_PAGE_SIZE, uptr += MFD_PAGE_SIZE) {
@@ -330,7 +331,7 @@ static int test_md_check_refs(struct mfd_ucmd *ucmd, struct iommu_test_cmd *cmd)
             break;
         }
     }
-    mfd_st_maps_free(maps);
+    mfd_vmas_free(maps);
     return rc;
 }
 

@@ -56,10 +56,9 @@ extern const struct mfd_iommu_driver mfd_selftest_driver __attribute__((weak));
 
 /* ---- memory identity (selftest_mem.c, iommufd.md §8.2) -------------------- */
 
-/* A snapshot of /proc/self/maps, to resolve many addresses with one read. */
-struct mfd_st_maps;
-struct mfd_st_maps *mfd_st_maps_read(void);           /* NULL: -ENOMEM */
-void mfd_st_maps_free(struct mfd_st_maps *m);
+/* m: a snapshot of /proc/self/maps (vmas.h mfd_vmas_load), to resolve many
+ * addresses with one read. */
+struct mfd_vmas;
 
 /* The identity of the 4 KiB page holding uva, as the kernel's struct page:
  * for a MAP_SHARED mapping of a file, shmem or shared anonymous memory
@@ -71,13 +70,13 @@ struct mfd_st_pgid {
     bool hugetlb;
 };
 /* 0, or -EFAULT if uva is not mapped (get_user_pages_fast). */
-int mfd_st_page_id(const struct mfd_st_maps *m, uint64_t uva, struct mfd_st_pgid *id);
+int mfd_st_page_id(const struct mfd_vmas *m, uint64_t uva, struct mfd_st_pgid *id);
 /* Same physical page? (the kernel compares struct page pointers). -EFAULT
  * if a is unmapped; b unmapped compares unequal. */
-int mfd_st_same_page(const struct mfd_st_maps *m, uint64_t a, uint64_t b, bool *same);
+int mfd_st_same_page(const struct mfd_vmas *m, uint64_t a, uint64_t b, bool *same);
 /* FOLL_PIN count of the physical page holding uva: the pins pages.c keeps
  * per VA, summed over every VA of this process mapping the same page. */
-int mfd_st_pin_count(const struct mfd_st_maps *m, uint64_t uva, uint64_t *count);
+int mfd_st_pin_count(const struct mfd_vmas *m, uint64_t uva, uint64_t *count);
 
 /* ---- accessors for parts B and C ------------------------------------------- */
 

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * /proc/self/maps snapshot (vmas.h): read once, parsed into a sorted array,
+ * looked up by binary search.
+ */
+#include "vmas.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define VMA_PAGE 4096ull
+
+/* The whole file in one buffer: procfs builds each read() from the live
+ * VMA list, so a short buffer would split the snapshot. */
+static char *slurp(void)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    int fd;
+
+    if (!buf)
+        return NULL;
+    fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        free(buf);
+        return NULL;
+    }
+    for (;;) {
+        ssize_t r;
+
+        if (cap - len < 4096) {
+            char *nb = realloc(buf, cap * 2);
+
+            if (!nb) {
+                free(buf);
+                close(fd);
+                return NULL;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        r = read(fd, buf + len, cap - len - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    buf[len] = '\0';
+    return buf;
+}
+
+/* "start-end perms offset major:minor inode [path]" (proc(5)). */
+static bool parse_line(char *line, struct mfd_vma *v)
+{
+    unsigned long long s, e, off, ino;
+    unsigned maj, min;
+    char perms[8];
+    int pathpos = 0;
+    const char *path;
+
+    if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &s, &e, perms, &off, &maj, &min, &ino,
+               &pathpos) < 7)
+        return false;
+    path = pathpos ? line + pathpos : "";
+    *v = (struct mfd_vma){
+        .start = s,
+        .end = e,
+        .off = off,
+        .dev = ((uint64_t)maj << 32) | min,
+        .ino = ino,
+        .read = perms[0] == 'r',
+        .write = perms[1] == 'w',
+        .shared = perms[3] == 's',
+        .hugetlb = strstr(path, "anon_hugepage") || strstr(path, "hugepages"),
+        .special = strstr(path, "[vvar") || strstr(path, "[vsyscall]"),
+    };
+    return true;
+}
+
+struct mfd_vmas *mfd_vmas_load(void)
+{
+    struct mfd_vmas *vs = calloc(1, sizeof(*vs));
+    char *buf = slurp(), *line, *save = NULL;
+    size_t cap = 0;
+
+    if (!vs || !buf) {
+        free(vs);
+        free(buf);
+        return NULL;
+    }
+    for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        struct mfd_vma v;
+
+        if (!parse_line(line, &v))
+            continue;
+        if (vs->n == cap) {
+            size_t ncap = cap ? cap * 2 : 256;
+            struct mfd_vma *nv = realloc(vs->v, ncap * sizeof(*nv));
+
+            if (!nv) {
+                mfd_vmas_free(vs);
+                free(buf);
+                return NULL;
+            }
+            vs->v = nv;
+            cap = ncap;
+        }
+        vs->v[vs->n++] = v;
+    }
+    free(buf);
+    return vs;
+}
+
+void mfd_vmas_free(struct mfd_vmas *vs)
+{
+    if (!vs)
+        return;
+    free(vs->v);
+    free(vs);
+}
+
+/* Index of the first VMA ending above va (n if none). */
+static size_t lower(const struct mfd_vmas *vs, uint64_t va)
+{
+    size_t lo = 0, hi = vs->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (vs->v[mid].end <= va)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+const struct mfd_vma *mfd_vmas_find(const struct mfd_vmas *vs, uint64_t va)
+{
+    size_t i = lower(vs, va);
+
+    return i < vs->n && vs->v[i].start <= va ? &vs->v[i] : NULL;
+}
+
+/* mm/gup.c check_vma_flags: no VM_READ fails a read pin, no VM_WRITE a write
+ * pin (EFAULT); VM_IO/VM_PFNMAP cannot be pinned; a hole fails. One pass
+ * from the first VMA that matters, whatever the range's size. */
+uint64_t mfd_vmas_first_gap(const struct mfd_vmas *vs, uint64_t uva, uint64_t len, bool write)
+{
+    uint64_t cur = uva, last = uva + len - 1;
+
+    for (size_t i = lower(vs, uva); i < vs->n; i++) {
+        const struct mfd_vma *m = &vs->v[i];
+
+        if (m->start > cur || !m->read || (write && !m->write) || m->special)
+            break;
+        if (m->end - 1 >= last)
+            return len;
+        cur = m->end;
+    }
+    return cur - uva;
+}
+
+int mfd_vmas_ident(const struct mfd_vmas *vs, uint64_t va, bool shared_only,
+                   struct mfd_page_ident *out)
+{
+    const struct mfd_vma *m = mfd_vmas_find(vs, va);
+    uint64_t pg = va & ~(VMA_PAGE - 1);
+
+    if (!m)
+        return -EFAULT;
+    if (m->ino && (m->shared || !shared_only))
+        *out = (struct mfd_page_ident){ m->dev, m->ino, m->off + (pg - m->start) };
+    else
+        *out = (struct mfd_page_ident){ 0, 0, pg };
+    return 0;
+}
