@@ -5,6 +5,7 @@
  * device with it and expect 1 MiB mock PTEs in every paging domain of that
  * device (the 6.12 mock_domain_alloc_paging). Newer targets refuse it.
  */
+#include "mockfd/core/mockfd_internal.h"
 #include "mockfd/core/selftest.h"
 #include "test_st_a_util.h"
 
@@ -31,9 +32,18 @@ static void flag_rule(const char *kver, bool accepted)
     if (accepted) {
         EXPECT_OK(st_mock_domain(fd, ioas, MOCK_FLAGS_DEVICE_HUGE_IOVA, NULL, NULL, NULL));
         EXPECT_OK(st_mock_domain(fd, ioas,
-                                 MOCK_FLAGS_DEVICE_HUGE_IOVA | MOCK_FLAGS_DEVICE_NO_DIRTY |
-                                     MOCK_FLAGS_DEVICE_PASID,
+                                 MOCK_FLAGS_DEVICE_HUGE_IOVA | MOCK_FLAGS_DEVICE_NO_DIRTY,
                                  NULL, NULL, NULL));
+        /* PASID devices exist from 6.15 (valid_dev_flags) */
+        if (mfd_kernel_version() >= 615)
+            EXPECT_OK(st_mock_domain(fd, ioas,
+                                     MOCK_FLAGS_DEVICE_HUGE_IOVA | MOCK_FLAGS_DEVICE_PASID,
+                                     NULL, NULL, NULL));
+        else
+            EXPECT_ERR(EINVAL, st_mock_domain(fd, ioas,
+                                              MOCK_FLAGS_DEVICE_HUGE_IOVA |
+                                                  MOCK_FLAGS_DEVICE_PASID,
+                                              NULL, NULL, NULL));
     } else {
         /* refused before any object is kept: the next stdev id is ioas+1 */
         EXPECT_ERR(EINVAL,
