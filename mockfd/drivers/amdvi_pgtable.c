@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "amdvi_priv.h"
+#include "pgtable_util.h"
 
 #define PDE_FLAGS (PTE_PR | PTE_IR | PTE_IW)
 
@@ -312,7 +313,7 @@ static uint64_t amdvi_unmap(struct mfd_domain *d, uint64_t iova, uint64_t len)
 
     if (!len || iova > top)
         return 0;
-    last = iova + len - 1 < iova || iova + len - 1 > top ? top : iova + len - 1;
+    last = mfd_pt_clip_last(iova, len, top);
     unmap_lvl(ad, ad->root, ad->mode, 0, iova, last, &c);
     if (c.unmapped) {
         /* amd_iommu_iotlb_sync over the gathered range */
@@ -463,7 +464,7 @@ static int amdvi_read_and_clear_dirty(struct mfd_domain *d, uint64_t iova, uint6
         return -EINVAL;
     if (!len || iova > top)
         return 0;
-    last = iova + len - 1 < iova || iova + len - 1 > top ? top : iova + len - 1;
+    last = mfd_pt_clip_last(iova, len, top);
     dirty_lvl(ad, ad->root, ad->mode, 0, iova, last, &c);
     return 0;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pgtable_util.h"
 #include "smmuv3_priv.h"
 
 static struct emu_mem *mem(struct smmu_domain *sd) { return sd->su->u->mem; }
@@ -126,19 +127,6 @@ static uint64_t prot_to_pte(const struct smmu_domain *sd, unsigned prot)
     return pte;
 }
 
-static bool table_empty(struct smmu_domain *sd, uint64_t t)
-{
-    uint64_t buf[512];
-    int i;
-
-    if (emu_mem_read(mem(sd), t, buf, sizeof(buf)))
-        return false;
-    for (i = 0; i < 512; i++)
-        if (buf[i])
-            return false;
-    return true;
-}
-
 /* __arm_lpae_map: install leaf `pte` at level lvl, with tables above it. */
 static int set_leaf(struct smmu_domain *sd, uint64_t iova, unsigned lvl, uint64_t pte)
 {
@@ -164,7 +152,7 @@ static int set_leaf(struct smmu_domain *sd, uint64_t iova, unsigned lvl, uint64_
     e = rd64(sd, slot);
     if (e & PTE_VALID) {
         /* a block may replace an empty table left by an earlier unmap */
-        if (lvl == 3 || is_leaf(lvl, e) || !table_empty(sd, e & PTE_ADDR_MASK))
+        if (lvl == 3 || is_leaf(lvl, e) || !mfd_pt_table_empty(mem(sd), e & PTE_ADDR_MASK))
             return -EEXIST;
         wr64(sd, slot, 0);
         sd->su->u->plat->table_free(e & PTE_ADDR_MASK, 4096);
@@ -173,30 +161,11 @@ static int set_leaf(struct smmu_domain *sd, uint64_t iova, unsigned lvl, uint64_
     return 0;
 }
 
-struct freelist {
-    uint64_t *v;
-    size_t n, cap;
-};
-
-static void fl_add(struct freelist *f, uint64_t gpa)
-{
-    if (f->n == f->cap) {
-        size_t nc = f->cap ? f->cap * 2 : 16;
-        uint64_t *nv = realloc(f->v, nc * sizeof(*nv));
-
-        if (!nv)
-            return;                     /* leak the table page rather than crash */
-        f->v = nv;
-        f->cap = nc;
-    }
-    f->v[f->n++] = gpa;
-}
-
 struct unmap_ctx {
     uint64_t unmapped;
     uint64_t lo, hi;                    /* span of cleared leaves, hi exclusive */
     uint64_t min_leaf, max_leaf;
-    struct freelist fl;
+    struct mfd_pt_freelist fl;          /* tables unlinked, freed after the flush */
 };
 
 static void unmap_lvl(struct smmu_domain *sd, uint64_t t, unsigned lvl, uint64_t base,
@@ -230,7 +199,7 @@ static void unmap_lvl(struct smmu_domain *sd, uint64_t t, unsigned lvl, uint64_t
         unmap_lvl(sd, e & PTE_ADDR_MASK, lvl + 1, eb, s > eb ? s : eb, last < el ? last : el, c);
         if (s <= eb && el <= last) {
             wr64(sd, t + i * 8, 0);
-            fl_add(&c->fl, e & PTE_ADDR_MASK);
+            mfd_pt_fl_add(&c->fl, e & PTE_ADDR_MASK);
         }
     }
 }
@@ -245,11 +214,10 @@ static uint64_t smmu_unmap(struct mfd_domain *d, uint64_t iova, uint64_t len)
     struct smmu_domain *sd = to_smmu(d);
     struct unmap_ctx c = { .lo = UINT64_MAX, .min_leaf = UINT64_MAX };
     uint64_t last;
-    size_t i;
 
     if (!len || iova > top_last(sd))
         return 0;
-    last = iova + len - 1 < iova || iova + len - 1 > top_last(sd) ? top_last(sd) : iova + len - 1;
+    last = mfd_pt_clip_last(iova, len, top_last(sd));
     unmap_lvl(sd, sd->pgd, sd->start_level, 0, iova, last, &c);
     if (c.unmapped || c.fl.n) {
         /* iotlb_sync of the gather: leaf invalidation of the cleared range,
@@ -265,9 +233,7 @@ static uint64_t smmu_unmap(struct mfd_domain *d, uint64_t iova, uint64_t len)
         smmu_tlb_inv_range(sd, c.lo, c.hi - c.lo, granule, leaf);
         pthread_mutex_unlock(&sd->su->lock);
     }
-    for (i = 0; i < c.fl.n; i++)
-        sd->su->u->plat->table_free(c.fl.v[i], 4096);
-    free(c.fl.v);
+    mfd_pt_fl_release(&c.fl, sd->su->u->plat);
     return c.unmapped;
 }
 
@@ -425,7 +391,7 @@ static int smmu_read_and_clear_dirty(struct mfd_domain *d, uint64_t iova, uint64
         return -EINVAL;
     if (!len || iova > top_last(sd))
         return 0;
-    last = iova + len - 1 < iova || iova + len - 1 > top_last(sd) ? top_last(sd) : iova + len - 1;
+    last = mfd_pt_clip_last(iova, len, top_last(sd));
     dirty_lvl(sd, sd->pgd, sd->start_level, 0, iova, last, &c);
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pgtable_util.h"
 #include "vtd_priv.h"
 
 #define ADDR_MASK 0x000ffffffffff000ull
@@ -40,50 +41,6 @@ int vtd_pgtable_init(struct vtd_domain *vd)
 {
     vd->pgd = vd->vu->u->plat->table_alloc(4096);
     return vd->pgd ? 0 : -ENOMEM;
-}
-
-/* Pages of table freed after the IOTLB flush that stops the hardware from
- * using them (Linux's freelist in dma_pte_clear_range/free_pagetable). */
-struct freelist {
-    uint64_t *v;
-    size_t n, cap;
-};
-
-static void fl_add(struct freelist *f, uint64_t gpa)
-{
-    if (f->n == f->cap) {
-        size_t nc = f->cap ? f->cap * 2 : 16;
-        uint64_t *nv = realloc(f->v, nc * sizeof(*nv));
-
-        if (!nv)
-            return;          /* leak the table page rather than crash */
-        f->v = nv;
-        f->cap = nc;
-    }
-    f->v[f->n++] = gpa;
-}
-
-static void fl_release(struct vtd_domain *vd, struct freelist *f)
-{
-    size_t i;
-
-    for (i = 0; i < f->n; i++)
-        vd->vu->u->plat->table_free(f->v[i], 4096);
-    free(f->v);
-}
-
-/* Is the 4 KiB table at gpa all zero? */
-static bool table_empty(struct vtd_domain *vd, uint64_t t)
-{
-    uint64_t buf[512];
-    int i;
-
-    if (emu_mem_read(mem(vd), t, buf, sizeof(buf)))
-        return false;
-    for (i = 0; i < 512; i++)
-        if (buf[i])
-            return false;
-    return true;
 }
 
 /* Install leaf `pte` for iova at level `lvl`, allocating the tables above it. */
@@ -113,7 +70,7 @@ static int set_leaf(struct vtd_domain *vd, uint64_t iova, unsigned lvl, uint64_t
 
         if (PRESENT(e)) {
             /* a huge leaf may replace an empty lower table */
-            if (lvl == 1 || (e & SL_PS) || !table_empty(vd, e & ADDR_MASK))
+            if (lvl == 1 || (e & SL_PS) || !mfd_pt_table_empty(mem(vd), e & ADDR_MASK))
                 return -EEXIST;
             wr64(vd, slot, 0);
             vd->vu->u->plat->table_free(e & ADDR_MASK, 4096);
@@ -126,7 +83,7 @@ static int set_leaf(struct vtd_domain *vd, uint64_t iova, unsigned lvl, uint64_t
 struct unmap_ctx {
     uint64_t unmapped;
     uint64_t lo, hi;            /* span of the leaves cleared (hi exclusive) */
-    struct freelist fl;
+    struct mfd_pt_freelist fl;   /* tables unlinked, freed after the flush */
 };
 
 /* Clear leaves of [s, last] below table t (level lvl, covering from base);
@@ -159,7 +116,7 @@ static void unmap_lvl(struct vtd_domain *vd, uint64_t t, unsigned lvl, uint64_t 
         unmap_lvl(vd, e & ADDR_MASK, lvl - 1, eb, s > eb ? s : eb, last < el ? last : el, c);
         if (s <= eb && el <= last) {
             wr64(vd, t + i * 8ull, 0);
-            fl_add(&c->fl, e & ADDR_MASK);
+            mfd_pt_fl_add(&c->fl, e & ADDR_MASK);
         }
     }
 }
@@ -179,7 +136,7 @@ static uint64_t vtd_unmap(struct mfd_domain *d, uint64_t iova, uint64_t len)
 
     if (!len || iova > top_last(vd))
         return 0;
-    last = iova + len - 1 < iova || iova + len - 1 > top_last(vd) ? top_last(vd) : iova + len - 1;
+    last = mfd_pt_clip_last(iova, len, top_last(vd));
     unmap_lvl(vd, vd->pgd, vd->levels, 0, iova, last, &c);
     if (c.unmapped) {
         pthread_mutex_lock(&vd->vu->lock);
@@ -190,7 +147,7 @@ static uint64_t vtd_unmap(struct mfd_domain *d, uint64_t iova, uint64_t len)
         vtd_flush_iotlb_dsi(vd->vu, vd->did);
         pthread_mutex_unlock(&vd->vu->lock);
     }
-    fl_release(vd, &c.fl);
+    mfd_pt_fl_release(&c.fl, vd->vu->u->plat);
     return c.unmapped;
 }
 
@@ -396,8 +353,7 @@ static int vtd_read_and_clear_dirty(struct mfd_domain *d, uint64_t iova, uint64_
         return -EINVAL;
     if (!len || iova > top_last(vd))
         return 0;
-    c.last = iova + len - 1 < iova || iova + len - 1 > top_last(vd) ? top_last(vd)
-                                                                     : iova + len - 1;
+    c.last = mfd_pt_clip_last(iova, len, top_last(vd));
     dirty_lvl(vd, vd->pgd, vd->levels, 0, iova, c.last, &c);
     return 0;
 }
