@@ -6,7 +6,7 @@
  * with offsetof/sizeof taken from the uapi structs themselves (so they can
  * not drift; mfd_uapi_check() proves each table covers its struct byte for
  * byte), the named constants, the ioctl numbers and errno names. iommu-sim's
- * scenario parser and trace use them (tools/iommu-sim/uapi_desc.h).
+ * scenario parser and trace use them (uapi_desc.h).
  *
  * Recorder (peers.md §2.5 items 1-2: record/replay of a run): with
  * MOCKFD_RECORD=FILE set, every ioctl through mockfd_ioctl() is written to
@@ -27,7 +27,7 @@
 
 #include <iommufd_test.h>
 
-#include "../../tools/iommu-sim/uapi_desc.h"
+#include "uapi_desc.h"
 #include "device.h"
 #include "mockfd_internal.h"
 

@@ -15,7 +15,7 @@
 #include <linux/vfio.h>
 
 #include "mockfd/mockfd.h"
-#include "tools/iommu-sim/uapi_desc.h"
+#include "mockfd/core/uapi_desc.h"
 #include "tests/common/test_util.h"
 
 /* ---- the tables ------------------------------------------------------------ */

@@ -9,8 +9,8 @@
  * are offsetof/sizeof of the uapi structs themselves, and mfd_uapi_check()
  * verifies that each table covers its struct byte for byte.
  */
-#ifndef IOMMU_SIM_UAPI_DESC_H
-#define IOMMU_SIM_UAPI_DESC_H
+#ifndef IOMMU_EMU_MOCKFD_UAPI_DESC_H
+#define IOMMU_EMU_MOCKFD_UAPI_DESC_H
 
 #include <stdbool.h>
 #include <stddef.h>
