@@ -52,6 +52,16 @@ const uint64_t *mfd_platform_table_ptr(uint64_t gpa);
  * call back into the platform. */
 typedef void (*mfd_platform_iommu_hook)(void *arg, int index, struct emu_iommu *hw);
 void mfd_platform_set_iommu_hook(mfd_platform_iommu_hook fn, void *arg);
+/* The MOCKFD_PLATFORM grammar (platform.c), walked once for every reader
+ * (the platform loader, the MOCKFD_RECORD header): iommu() gets each IOMMU
+ * entry (model[:profile], leading blanks skipped) and returns its index or a
+ * negative errno; device() gets each id text of its device list. The first
+ * negative return stops the walk and is returned; -ENOMEM if spec cannot be
+ * copied. */
+#define MFD_DEFAULT_PLATFORM "vtd:0x10"   /* MOCKFD_PLATFORM unset */
+int mfd_platform_spec_walk(const char *spec, int (*iommu)(void *arg, const char *entry),
+                           int (*device)(void *arg, int iommu_index, const char *id),
+                           void *arg);
 
 /* ---- hwpt.c ---------------------------------------------------------------- */
 

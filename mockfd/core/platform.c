@@ -16,7 +16,7 @@
  *     devlist  := id (',' id)*            ids in C syntax (0x10, 16, 020)
  * The last ':'-field is the device list when it starts with a digit, so
  * "vtd:nodirty:0x10,0x18" is model vtd, profile nodirty, devices 0x10 and
- * 0x18; "vtd:nodirty" has no devices. Unset: "vtd:0x10" (DEFAULT_PLATFORM).
+ * 0x18; "vtd:nodirty" has no devices. Unset: "vtd:0x10" (MFD_DEFAULT_PLATFORM, device.h).
  * Empty: no IOMMU.
  */
 #include <errno.h>
@@ -473,57 +473,67 @@ static int add_device_locked(int iommu_index, uint32_t rid)
     return npdevs++;
 }
 
-/* Parse MOCKFD_PLATFORM (grammar at the top). Caller holds plat_lock. */
-static int load_env_locked(const char *env)
+int mfd_platform_spec_walk(const char *spec, int (*iommu)(void *arg, const char *entry),
+                           int (*device)(void *arg, int iommu_index, const char *id),
+                           void *arg)
 {
     char *copy, *save = NULL, *ent;
     int rc = 0;
 
-    copy = strdup(env);
+    copy = strdup(spec);
     if (!copy)
         return -ENOMEM;
-    for (ent = strtok_r(copy, ";", &save); ent; ent = strtok_r(NULL, ";", &save)) {
-        char *devs = NULL, *last = strrchr(ent, ':');
+    for (ent = strtok_r(copy, ";", &save); ent && !rc; ent = strtok_r(NULL, ";", &save)) {
+        char *devs = NULL, *last = strrchr(ent, ':'), *s2 = NULL, *id;
         int idx;
 
         while (*ent == ' ')
             ent++;
         if (!*ent)
             continue;
+        /* the last ':'-field is the device list when it starts with a digit */
         if (last && last[1] >= '0' && last[1] <= '9') {
             *last = '\0';
             devs = last + 1;
         }
-        idx = add_iommu_locked(ent);
+        idx = iommu(arg, ent);
         if (idx < 0) {
             rc = idx;
             break;
         }
-        if (devs) {
-            char *s2 = NULL, *id;
-
-            for (id = strtok_r(devs, ",", &s2); id; id = strtok_r(NULL, ",", &s2)) {
-                char *end;
-                unsigned long v = strtoul(id, &end, 0);
-
-                if (end == id || *end) {
-                    rc = -EINVAL;
-                    break;
-                }
-                rc = add_device_locked(idx, (uint32_t)v);
-                if (rc < 0)
-                    break;
-                rc = 0;
-            }
-            if (rc)
-                break;
-        }
+        for (id = devs ? strtok_r(devs, ",", &s2) : NULL; id && !rc;
+             id = strtok_r(NULL, ",", &s2))
+            rc = device(arg, idx, id);
     }
     free(copy);
     return rc;
 }
 
-#define DEFAULT_PLATFORM "vtd:0x10"
+static int spec_iommu(void *arg, const char *entry)
+{
+    (void)arg;
+    return add_iommu_locked(entry);
+}
+
+static int spec_device(void *arg, int idx, const char *id)
+{
+    char *end;
+    unsigned long v = strtoul(id, &end, 0);
+    int rc;
+
+    (void)arg;
+    if (end == id || *end)
+        return -EINVAL;
+    rc = add_device_locked(idx, (uint32_t)v);
+    return rc < 0 ? rc : 0;
+}
+
+/* Parse MOCKFD_PLATFORM (grammar at the top). Caller holds plat_lock. */
+static int load_env_locked(const char *env)
+{
+    return mfd_platform_spec_walk(env, spec_iommu, spec_device, NULL);
+}
+
 
 /* Why a platform spec fails even when it is well formed (the unset default
  * included): -ENODEV, the model's driver is not linked in (the drivers are
@@ -543,7 +553,7 @@ static void ensure_locked(void)
         return;
     env_loaded = true;
     env = getenv("MOCKFD_PLATFORM");
-    spec = env ? env : DEFAULT_PLATFORM;
+    spec = env ? env : MFD_DEFAULT_PLATFORM;
     rc = load_env_locked(spec);
     if (!rc)
         return;
@@ -559,7 +569,7 @@ static void ensure_locked(void)
         fprintf(stderr, "mockfd: bad MOCKFD_PLATFORM \"%s\": %s\n", env, strerror(-rc));
     else
         fprintf(stderr, "mockfd: MOCKFD_PLATFORM unset and the default \"%s\" failed: %s%s\n",
-                DEFAULT_PLATFORM, strerror(-rc),
+                MFD_DEFAULT_PLATFORM, strerror(-rc),
                 rc == -ENODEV ? " (is the VT-d driver, mockfd/drivers, linked in?)" : "");
 }
 

@@ -522,32 +522,32 @@ static uint32_t rec_ids[64];       /* object IDs that have a name */
 static char rec_idname[64][24];
 static int rec_nids;
 
+/* The platform as iommu / device declarations of the replay language. */
+struct rec_plat {
+    int iommus, devs;
+};
+
+static int rec_spec_iommu(void *arg, const char *entry)
+{
+    struct rec_plat *p = arg;
+
+    fprintf(rec_out, "iommu iommu%d = %s\n", p->iommus, entry);
+    return p->iommus++;
+}
+
+static int rec_spec_device(void *arg, int idx, const char *id)
+{
+    struct rec_plat *p = arg;
+
+    fprintf(rec_out, "device dev%d = iommu%d %s\n", p->devs++, idx, id);
+    return 0;
+}
+
 static void rec_platform(const char *env)
 {
-    char copy[512], *save = NULL, *ent;
-    int idx = 0, dev = 0;
+    struct rec_plat p = { 0 };
 
-    snprintf(copy, sizeof(copy), "%s", env);
-    for (ent = strtok_r(copy, ";", &save); ent; ent = strtok_r(NULL, ";", &save)) {
-        char *devs = NULL, *last = strrchr(ent, ':');
-
-        while (*ent == ' ')
-            ent++;
-        if (!*ent)
-            continue;
-        if (last && last[1] >= '0' && last[1] <= '9') {
-            *last = '\0';
-            devs = last + 1;
-        }
-        fprintf(rec_out, "iommu iommu%d = %s\n", idx, ent);
-        if (devs) {
-            char *s2 = NULL, *id;
-
-            for (id = strtok_r(devs, ",", &s2); id; id = strtok_r(NULL, ",", &s2))
-                fprintf(rec_out, "device dev%d = iommu%d %s\n", dev++, idx, id);
-        }
-        idx++;
-    }
+    mfd_platform_spec_walk(env, rec_spec_iommu, rec_spec_device, &p);
 }
 
 static bool rec_on(void)
@@ -563,7 +563,7 @@ static bool rec_on(void)
         if (path && *path && (rec_out = fopen(path, "w"))) {
             rec_state = 2;
             fprintf(rec_out, "# recorded by mockfd (MOCKFD_RECORD); replay: iommu-sim FILE\n");
-            rec_platform(plat ? plat : "vtd:0x10");
+            rec_platform(plat ? plat : MFD_DEFAULT_PLATFORM);
         }
     }
     st = rec_state;
