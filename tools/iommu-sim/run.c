@@ -20,6 +20,8 @@
 #include <iommufd_test.h>
 
 #include "../../mockfd/core/device.h"
+#include "../../mockfd/core/mockfd_internal.h"
+#include "../../mockfd/core/viommu.h"
 #include "../../mockfd/mockfd.h"
 #include "sim.h"
 
@@ -65,6 +67,8 @@ void sim_fini(struct sim *s)
     s->iommufd = -1;
     free(s->dma_data);
     s->dma_data = NULL;
+    free(s->rec_data);
+    s->rec_data = NULL;
     free(s->tpages);
     s->tpages = NULL;
     s->ntpages = s->captpages = 0;
@@ -667,8 +671,13 @@ static void st_ioctl(struct sim *s, const char *assign, struct toks *tk, int fir
         if (st && (mfd_uapi_field(st, "out_fault_fd") || mfd_uapi_field(st, "out_veventq_fd"))) {
             char fdn[SIM_NAMELEN + 4];
 
+            struct sym *fy;
+
             snprintf(fdn, sizeof(fdn), "%s_fd", assign);
-            sym_new(s, fdn, S_FD)->dead = true;
+            fy = sym_new(s, fdn, S_FD);
+            fy->dead = true;
+            /* its reads are records: decoded by field, assertable (records.c) */
+            fy->fdk = mfd_uapi_field(st, "out_fault_fd") ? SIM_FDK_FAULT : SIM_FDK_VEVENTQ;
         }
     }
     if (s->dry)
@@ -745,6 +754,9 @@ static void st_ioctl(struct sim *s, const char *assign, struct toks *tk, int fir
                 fy = sym_find(s, fdn);
                 fy->dead = false;
                 fy->v = mfd_uapi_get(arg, ff);
+                /* a vEVENTQ's payload layout is fixed by its type at alloc */
+                if (fy->fdk == SIM_FDK_VEVENTQ)
+                    fy->evtype = (uint32_t)mfd_uapi_get(arg, mfd_uapi_field(st, "type"));
             }
         }
     }
@@ -1232,13 +1244,159 @@ static void st_read(struct sim *s, struct toks *tk)
     fail_after(s, "read", rc < 0, false);
     sim_say(s, T_IOCTL, "read %s len=0x%" PRIx64 " = %ld%s%s", y->name, len, rc < 0 ? -1 : rc,
             err ? " " : "", err ? mfd_errno_name(err) : "");
-    if (rc > 0)
+    /* a fault / vEVENTQ fd: one line per record (none after an error or
+     * 0); anything else: hex */
+    if (!rec_decode(s, y, data, rc > 0 ? (size_t)rc : 0, false) && rc > 0)
         hexdump(s, y->name, data, (uint64_t)rc);
     free(s->dma_data);
     s->dma_data = data;
     s->dma_len = rc > 0 ? (size_t)rc : 0;
     s->last_err = err;
     s->last_ret = rc;
+    s->last_u = NULL;
+}
+
+/* `write FD [cookie=C [code=X]]... [bytes=HEX,..] [len=N]`: each cookie=
+ * starts a struct iommu_hwpt_page_response (code= sets the latest one's
+ * code, SUCCESS by default); bytes= are raw bytes after them; len= the
+ * count passed to write(2) (default: what was built; more is zero-filled).
+ * The buffer ends right before a PROT_NONE page, like an ioctl's struct. */
+static void st_write(struct sim *s, struct toks *tk)
+{
+    struct iommu_hwpt_page_response resp[64];
+    unsigned char raw[256];
+    int nresp = 0, nraw = 0, err;
+    uint64_t len = 0, built, npages;
+    bool have_len = false;
+    unsigned char *map, *buf;
+    struct sym *y;
+    long rc;
+
+    if (tk->n < 2)
+        sim_die(s, "usage: write FD [cookie=C [code=SUCCESS|INVALID]].. [bytes=HEX,..] [len=N]");
+    y = need_sym(s, tk->t[1], S_FD, "an fd");
+    for (int i = 2; i < tk->n; i++) {
+        const char *v;
+        uint64_t x;
+
+        if ((v = kv(tk->t[i], "cookie"))) {
+            if (nresp == (int)(sizeof(resp) / sizeof(resp[0])))
+                sim_die(s, "write: at most %zu responses", sizeof(resp) / sizeof(resp[0]));
+            resp[nresp].cookie = (uint32_t)val_num(s, v);
+            resp[nresp++].code = IOMMUFD_PAGE_RESP_SUCCESS;
+        } else if ((v = kv(tk->t[i], "code"))) {
+            static const struct mfd_ufield codef = { "code", 0, 4, MFD_UF_ENUM,
+                                                     "IOMMUFD_PAGE_RESP_", NULL, 0, 0 };
+
+            if (!nresp)
+                sim_die(s, "write: code= belongs to a cookie= before it");
+            if (val_parse(s, &codef, v, &x))
+                sim_die(s, "write: bad code '%s'", v);
+            resp[nresp - 1].code = (uint32_t)x;
+        } else if ((v = kv(tk->t[i], "bytes"))) {
+            int n = val_bytes(s, v, raw + nraw, sizeof(raw) - (size_t)nraw);
+
+            if (n < 0)
+                sim_die(s, "write: bad bytes '%s'", v);
+            nraw += n;
+        } else if ((v = kv(tk->t[i], "len"))) {
+            len = val_num(s, v);
+            have_len = true;
+        } else {
+            sim_die(s, "write: unknown option '%s'", tk->t[i]);
+        }
+    }
+    built = (uint64_t)nresp * sizeof(resp[0]) + (uint64_t)nraw;
+    if (!have_len)
+        len = built;
+    if (len > 65536)
+        sim_die(s, "write: len at most 64K");
+    if (s->dry)
+        return;
+    npages = (len + 4095) / 4096 + 1;
+    map = mmap(NULL, npages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED)
+        sim_die(s, "mmap failed");
+    mprotect(map + (npages - 1) * 4096, 4096, PROT_NONE);
+    buf = map + (npages - 1) * 4096 - len;
+    memset(buf, 0, len);
+    {
+        unsigned char all[64 * sizeof(resp[0]) + sizeof(raw)];
+
+        memcpy(all, resp, (size_t)nresp * sizeof(resp[0]));
+        memcpy(all + (size_t)nresp * sizeof(resp[0]), raw, (size_t)nraw);
+        memcpy(buf, all, (size_t)(built < len ? built : len));
+    }
+    fail_before(s);
+    defer_start(s);
+    errno = 0;
+    rc = mockfd_write((int)y->v, buf, len);
+    err = rc < 0 ? errno : 0;
+    fail_after(s, "write", rc < 0, false);
+    {
+        FILE *d = s->defer;
+
+        s->defer = NULL;
+        sim_say(s, T_IOCTL, "write %s len=0x%" PRIx64 " = %ld%s%s", y->name, len,
+                rc < 0 ? -1 : rc, err ? " " : "", err ? mfd_errno_name(err) : "");
+        /* what was offered, decoded (page responses on a fault fd) */
+        if (!rec_decode(s, y, buf, (size_t)len, true) && len)
+            hexdump(s, y->name, buf, len);
+        s->defer = d;
+    }
+    defer_flush(s);
+    munmap(map, npages * 4096);
+    s->have_last = true;
+    s->last_err = err;
+    s->last_ret = rc;
+    s->last_u = NULL;
+}
+
+/* `attach_through IDEV VIOMMU|none`: a stand-in, through mockfd's internal
+ * interface (mfd_viommu_dev_attach, what tests/selftest's
+ * stc_attach_through uses), for the kernel's way of attaching a device
+ * through a vIOMMU (IOMMU_HWPT_ALLOC with pt_id = the vIOMMU, then
+ * MOCK_DOMAIN_REPLACE onto that nested HWPT; the mock answers the first
+ * with EOPNOTSUPP for now). Without it no TRIGGER_VEVENT can reach a
+ * vEVENTQ. ENOENT without a vDEVICE of the device on that vIOMMU
+ * (mock_domain_nop_attach). */
+static void st_attach_through(struct sim *s, struct toks *tk)
+{
+    uint64_t dev_id = 0, viommu_id = 0;
+    struct mfd_file *f;
+    struct mfd_ctx *ctx;
+    struct mfd_device *idev;
+    int rc = -EBADF;
+
+    if (tk->n != 3)
+        sim_die(s, "usage: attach_through IDEV VIOMMU|none");
+    if (s->dry)
+        return;
+    if (val_parse(s, NULL, tk->t[1], &dev_id))
+        sim_die(s, "attach_through: bad device '%s'", tk->t[1]);
+    if (strcmp(tk->t[2], "none") && val_parse(s, NULL, tk->t[2], &viommu_id))
+        sim_die(s, "attach_through: bad vIOMMU '%s'", tk->t[2]);
+    fail_before(s);
+    f = mfd_file_get(s->iommufd);
+    ctx = f ? mfd_ctx_from_file(f) : NULL;
+    if (ctx) {
+        struct mfd_viommu *v = NULL;
+
+        pthread_mutex_lock(&ctx->lock);
+        idev = mfd_device_get(ctx, (uint32_t)dev_id);
+        if (viommu_id)
+            v = mfd_viommu_get(ctx, (uint32_t)viommu_id);
+        rc = !idev || (viommu_id && !v) ? -ENOENT : mfd_viommu_dev_attach(idev, v);
+        pthread_mutex_unlock(&ctx->lock);
+    }
+    if (f)
+        mfd_file_put(f);
+    fail_after(s, "attach_through", rc < 0, false);
+    sim_say(s, T_IOCTL, "attach_through %s %s (mock-internal stand-in) = %s", tk->t[1], tk->t[2],
+            rc < 0 ? mfd_errno_name(-rc) ? mfd_errno_name(-rc) : "E?" : "0");
+    s->have_last = true;
+    s->last_err = rc < 0 ? -rc : 0;
+    s->last_ret = rc < 0 ? -1 : 0;
     s->last_u = NULL;
 }
 
@@ -1454,7 +1612,14 @@ static void st_expect(struct sim *s, struct toks *tk)
         lhs[ln] = '\0';
         snprintf(what, sizeof(what), "%s", lhs);
         i = 2;
-        if (!s->dry) {
+        if (rec_lhs(lhs)) {
+            /* a record of the last read / write of a fault or vEVENTQ fd */
+            if (!s->dry) {
+                if (!s->have_recs)
+                    sim_die(s, "expect %s: no fault/vEVENTQ read or write yet", lhs);
+                f = rec_field(s, lhs, &got);
+            }
+        } else if (!s->dry) {
             if (!s->last_u || !s->last_u->st || !(f = mfd_uapi_field(s->last_u->st, lhs)))
                 sim_die(s, "expect: the last ioctl has no field '%s'", lhs);
             if (f->off + f->size > s->last_len)
@@ -1579,6 +1744,10 @@ static void run_line(struct sim *s, char *line)
         st_open_close(s, &tk, false);
     else if (!strcmp(w, "read"))
         st_read(s, &tk);
+    else if (!strcmp(w, "write"))
+        st_write(s, &tk);
+    else if (!strcmp(w, "attach_through"))
+        st_attach_through(s, &tk);
     else if (!strcmp(w, "say")) {
         char text[1024];
         size_t o = 0;

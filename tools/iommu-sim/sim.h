@@ -35,7 +35,12 @@ struct sym {
     struct emu_iommu *hw;     /* IOMMU: model instance once known */
     enum emu_model model;     /* IOMMU */
     bool host_fd;             /* FD: a host fd of ours (memfd), close(2)d */
+    int fdk;                  /* FD: SIM_FDK_* (what its read/write records are) */
+    uint32_t evtype;          /* FD of a vEVENTQ: its IOMMU_VEVENTQ_TYPE_* */
 };
+
+/* What a `read` / `write` of an fd carries (records.c). */
+enum { SIM_FDK_RAW, SIM_FDK_FAULT, SIM_FDK_VEVENTQ };
 
 /* Trace categories (`trace +mmio -table`). */
 enum {
@@ -70,6 +75,17 @@ struct sim {
     bool have_last;
     unsigned char *dma_data;
     size_t dma_len;
+
+    /* the records of the last read / write of a fault or vEVENTQ fd
+     * (records.c), for `expect recN.FIELD` */
+    struct srec {
+        const struct mfd_ustruct *hdr, *pay;   /* pay NULL: header only */
+        size_t off;                            /* in rec_data */
+    } recs[256];
+    int nrec;
+    unsigned char *rec_data;
+    size_t rec_len;
+    bool have_recs;
 
     int failed;               /* expects that did not hold */
 
@@ -128,6 +144,17 @@ void sym_val(struct sim *s, uint64_t v, char *buf, size_t len);
 void sym_text(struct sim *s, const char *in, char *out, size_t len);
 void sim_hook(void *opaque, const struct emu_iommu *iommu, const struct emu_trace_rec *rec);
 const char *iommu_symname(struct sim *s, const struct emu_iommu *hw);
+
+/* ---- records.c: fault-fd and vEVENTQ-fd records ---- */
+/* Decode `len` bytes read from (or written to) fd symbol y into s->recs and
+ * trace one line per record; false if y carries no records (raw fd). */
+bool rec_decode(struct sim *s, const struct sym *y, const unsigned char *p, size_t len, bool write);
+/* `expect recN.FIELD ...`: the field (NULL: unknown) and its value. */
+const struct mfd_ufield *rec_field(struct sim *s, const char *lhs, uint64_t *v);
+bool rec_lhs(const char *lhs);     /* syntax of recN.FIELD / nrec (parse pass) */
+/* Extra constants of the record structs (not ioctl fields), for values. */
+extern const struct mfd_uconst sim_consts[];
+extern const size_t sim_nconsts;
 
 /* ---- sweep.c ---- */
 void fail_before(struct sim *s);                      /* around one statement */

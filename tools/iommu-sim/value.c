@@ -89,13 +89,21 @@ static int num_parse(const char *str, uint64_t *out)
     return 0;
 }
 
+/* The named constants: the uapi tables' (ioctl fields), then the sim's own
+ * (fault / vEVENT record fields, records.c). */
+#define NCONSTS (mfd_uapi_nconsts + sim_nconsts)
+static const struct mfd_uconst *const_at(size_t i)
+{
+    return i < mfd_uapi_nconsts ? &mfd_uapi_consts[i] : &sim_consts[i - mfd_uapi_nconsts];
+}
+
 /* A constant by full name, or by the part after one of the field's prefixes
  * ("IOMMU_IOAS_MAP_|..."). */
 static int const_parse(const struct mfd_ufield *f, const char *name, uint64_t *out)
 {
-    for (size_t i = 0; i < mfd_uapi_nconsts; i++)
-        if (!strcmp(mfd_uapi_consts[i].name, name)) {
-            *out = mfd_uapi_consts[i].val;
+    for (size_t i = 0; i < NCONSTS; i++)
+        if (!strcmp(const_at(i)->name, name)) {
+            *out = const_at(i)->val;
             return 0;
         }
     if (!f || !f->prefix)
@@ -104,11 +112,11 @@ static int const_parse(const struct mfd_ufield *f, const char *name, uint64_t *o
         const char *bar = strchr(p, '|');
         size_t pl = bar ? (size_t)(bar - p) : strlen(p);
 
-        for (size_t i = 0; i < mfd_uapi_nconsts; i++) {
-            const char *cn = mfd_uapi_consts[i].name;
+        for (size_t i = 0; i < NCONSTS; i++) {
+            const char *cn = const_at(i)->name;
 
             if (!strncmp(cn, p, pl) && !strcmp(cn + pl, name)) {
-                *out = mfd_uapi_consts[i].val;
+                *out = const_at(i)->val;
                 return 0;
             }
         }
@@ -270,9 +278,9 @@ void val_print(struct sim *s, const struct mfd_ufield *f, uint64_t v, char *buf,
         snprintf(buf, len, "%d", (int)v);
         return;
     case MFD_UF_ENUM:
-        for (size_t i = 0; i < mfd_uapi_nconsts; i++)
-            if (mfd_uapi_consts[i].val == v && in_prefix(mfd_uapi_consts[i].name, f->prefix)) {
-                snprintf(buf, len, "%s", short_name(mfd_uapi_consts[i].name, f->prefix));
+        for (size_t i = 0; i < NCONSTS; i++)
+            if (const_at(i)->val == v && in_prefix(const_at(i)->name, f->prefix)) {
+                snprintf(buf, len, "%s", short_name(const_at(i)->name, f->prefix));
                 return;
             }
         hexnum(v, buf, len);
@@ -286,13 +294,13 @@ void val_print(struct sim *s, const struct mfd_ufield *f, uint64_t v, char *buf,
             return;
         }
         buf[0] = '\0';
-        for (size_t i = 0; i < mfd_uapi_nconsts && o < len; i++) {
-            uint64_t c = mfd_uapi_consts[i].val;
+        for (size_t i = 0; i < NCONSTS && o < len; i++) {
+            uint64_t c = const_at(i)->val;
 
             if (c && (c & (c - 1)) == 0 && (rest & c) &&
-                in_prefix(mfd_uapi_consts[i].name, f->prefix)) {
+                in_prefix(const_at(i)->name, f->prefix)) {
                 o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "|" : "",
-                                      short_name(mfd_uapi_consts[i].name, f->prefix));
+                                      short_name(const_at(i)->name, f->prefix));
                 rest &= ~c;
             }
         }
