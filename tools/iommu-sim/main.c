@@ -27,7 +27,7 @@ const char sim_help[] =
 "  --fail-nth=N        fail the Nth mockfd allocation/lookup point, check the\n"
 "                      failing call returned an error, changed nothing, leaked nothing\n"
 "  --fail-sweep        rerun with N = 1, 2, ... until a run completes\n"
-"  --self-check        verify the uapi field tables against the structs\n"
+"  --self-check        verify the uapi and fd-record field tables against the structs\n"
 "  --help              this text\n"
 "\n"
 "Scenario language (one statement per line, # starts a comment):\n"
@@ -188,6 +188,10 @@ int main(int argc, char **argv)
 
             if (mfd_uapi_check(msg, sizeof(msg))) {
                 fprintf(stderr, "iommu-sim: uapi tables: %s\n", msg);
+                return 1;
+            }
+            if (rec_check(msg, sizeof(msg))) {
+                fprintf(stderr, "iommu-sim: record tables: %s\n", msg);
                 return 1;
             }
             printf("uapi tables: %zu ioctls, %zu constants, every struct byte covered\n",

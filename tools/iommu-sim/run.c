@@ -1618,6 +1618,8 @@ static void st_expect(struct sim *s, struct toks *tk)
                 if (!s->have_recs)
                     sim_die(s, "expect %s: no fault/vEVENTQ read or write yet", lhs);
                 f = rec_field(s, lhs, &got);
+                if (!f)
+                    return;
             }
         } else if (!s->dry) {
             if (!s->last_u || !s->last_u->st || !(f = mfd_uapi_field(s->last_u->st, lhs)))

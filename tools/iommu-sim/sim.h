@@ -152,6 +152,7 @@ bool rec_decode(struct sim *s, const struct sym *y, const unsigned char *p, size
 /* `expect recN.FIELD ...`: the field (NULL: unknown) and its value. */
 const struct mfd_ufield *rec_field(struct sim *s, const char *lhs, uint64_t *v);
 bool rec_lhs(const char *lhs);     /* syntax of recN.FIELD / nrec (parse pass) */
+int rec_check(char *buf, size_t len);   /* --self-check of the record tables */
 /* Extra constants of the record structs (not ioctl fields), for values. */
 extern const struct mfd_uconst sim_consts[];
 extern const size_t sim_nconsts;
