@@ -305,6 +305,7 @@ int mfd_fault_report_iopf(struct mfd_ctx *ctx, uint32_t dev_id, uint32_t pasid, 
 {
     struct mfd_device *idev = mfd_device_get(ctx, dev_id);
     struct mfd_hwpt *h = NULL;
+    uint32_t attach_pasid = pasid;
     struct fault_group *g;
     struct mfd_fault *f;
 
@@ -317,6 +318,15 @@ int mfd_fault_report_iopf(struct mfd_ctx *ctx, uint32_t dev_id, uint32_t pasid, 
         for (int i = 0; i < MFD_MAX_PASID_ATTACH; i++)
             if (idev->pasids[i].hwpt && idev->pasids[i].pasid == pasid)
                 h = idev->pasids[i].hwpt;
+        /* io-pgfault.c find_fault_handler: no handle at this PASID and a
+         * driver with a user-managed PASID table -> the NESTED domain at the
+         * RID takes the request; the fault keeps its PASID, the group
+         * belongs to the RID attachment (auto-response on its detach). */
+        if (!h && idev->pdev->unit->drv->user_pasid_table && idev->hwpt &&
+            idev->hwpt->obj.type == MFD_OBJ_HWPT_NESTED) {
+            h = idev->hwpt;
+            attach_pasid = 0;
+        }
     }
     f = fault_of(h);
     /* No IOPF-capable attachment: iommu_report_device_fault answers the
@@ -328,7 +338,7 @@ int mfd_fault_report_iopf(struct mfd_ctx *ctx, uint32_t dev_id, uint32_t pasid, 
         return -ENOMEM;
     g->hwpt = h;
     g->idev = idev;
-    g->attach_pasid = pasid;
+    g->attach_pasid = attach_pasid;
     g->nfaults = 1;
     /* iommufd_compose_fault_message; __reserved stays 0 (e721f619e3ec). */
     g->faults[0].flags = IOMMU_PGFAULT_FLAGS_LAST_PAGE |
