@@ -19,23 +19,6 @@
 #define PG 4096ull
 #define UMAX UINT64_MAX
 
-/* ioctl that must fail with errno e. */
-#define EXPECT_ERR(e, call)                                                              \
-    do {                                                                                 \
-        errno = 0;                                                                       \
-        int rc__ = (call);                                                               \
-        cr_assert_eq(rc__, -1, "%s: expected failure, got %d", #call, rc__);          \
-        cr_assert_eq(errno, (e), "%s: errno %d (%s), expected %d (%s)", #call, errno, \
-                     strerror(errno), (e), strerror(e));                                 \
-    } while (0)
-#define EXPECT_OK(call)                                                                  \
-    do {                                                                                 \
-        errno = 0;                                                                       \
-        int rc__ = (call);                                                               \
-        cr_assert_eq(rc__, 0, "%s: rc %d errno %d (%s)", #call, rc__, errno,            \
-                     strerror(errno));                                                   \
-    } while (0)
-
 static inline uint32_t t_ioas_alloc(int fd)
 {
     struct iommu_ioas_alloc a = { .size = sizeof(a) };

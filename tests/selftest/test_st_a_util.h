@@ -16,22 +16,6 @@
 #include "tests/common/test_util.h"
 #include "uapi/iommufd_test.h"
 
-#define EXPECT_ERR(e, call)                                                              \
-    do {                                                                                 \
-        errno = 0;                                                                       \
-        int rc__ = (call);                                                               \
-        cr_assert_eq(rc__, -1, "%s: expected failure, got %d", #call, rc__);          \
-        cr_assert_eq(errno, (e), "%s: errno %d (%s), expected %d (%s)", #call, errno, \
-                     strerror(errno), (e), strerror(e));                                 \
-    } while (0)
-#define EXPECT_OK(call)                                                                  \
-    do {                                                                                 \
-        errno = 0;                                                                       \
-        int rc__ = (call);                                                               \
-        cr_assert_eq(rc__, 0, "%s: rc %d errno %d (%s)", #call, rc__, errno,            \
-                     strerror(errno));                                                   \
-    } while (0)
-
 #define RWF (IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 
 static inline int st_cmd(int fd, uint32_t op, uint32_t id, struct iommu_test_cmd *c)
