@@ -147,14 +147,18 @@ static int get_window(struct mfd_dirty_bitmap *bm)
         if (!bm->buf)
             return -ENOMEM;
     }
-    /* pin page by page; the first page honours the pointer's offset */
+    /* pin page by page; the first page honours the pointer's offset. The
+     * write probe stores back one byte of the chunk, the value just read:
+     * a chunk lies in one page, so this faults exactly when writing the
+     * whole chunk back would, without a second pass over the window (the
+     * bytes themselves are written back by put_window if bits were set). */
     for (i = 0; i < WIN_PAGES && held < remaining; i++) {
         uint64_t chunk = (i ? UPAGE : UPAGE - pgoff);
 
         if (chunk > remaining - held)
             chunk = remaining - held;
         if (mfd_copy_from_user(bm->buf + held, addr + held, (size_t)chunk) ||
-            mfd_copy_to_user(addr + held, bm->buf + held, (size_t)chunk))
+            mfd_copy_to_user(addr + held, bm->buf + held, 1))
             break;
         held += chunk;
     }
