@@ -81,6 +81,21 @@ static void access_unpin(struct mfd_ioas *ioas, uint64_t iova, uint64_t length)
     }
 }
 
+/* The checks iommufd_access_pin_pages and iommufd_access_rw both start
+ * with, in their order: an empty range is EINVAL, one that wraps EOVERFLOW,
+ * an access without an IOAS ENOENT. *last is the range's last IOVA. */
+static int access_range(const struct mfd_access *acc, uint64_t iova, uint64_t length,
+                        uint64_t *last)
+{
+    if (!length)
+        return -EINVAL;
+    if (__builtin_add_overflow(iova, length - 1, last))
+        return -EOVERFLOW;
+    if (!acc->ioas)
+        return -ENOENT;
+    return 0;
+}
+
 /* iommufd_access_pin_pages. Pinned page k is written to pva[k] (its VA in
  * the iopt_pages' backing mapping) for the identity check. */
 static int access_pin(struct mfd_access *acc, uint64_t iova, uint64_t length, bool write,
@@ -91,14 +106,11 @@ static int access_pin(struct mfd_access *acc, uint64_t iova, uint64_t length, bo
     uint64_t last, done_last = 0;
     bool any = false;
     size_t k = 0;
-    int rc = 0;
+    int rc;
 
-    if (!length)
-        return -EINVAL;
-    if (__builtin_add_overflow(iova, length - 1, &last))
-        return -EOVERFLOW;
-    if (!acc->ioas)
-        return -ENOENT;
+    rc = access_range(acc, iova, length, &last);
+    if (rc)
+        return rc;
     iopt_for_each_contig_area(&it, a, &acc->ioas->iopt, iova, last) {
         uint64_t l = last < iopt_area_last_iova(a) ? last : iopt_area_last_iova(a);
         uint64_t first_idx = area_index(a, it.cur_iova), last_idx = area_index(a, l);
@@ -140,14 +152,11 @@ static int access_rw(struct mfd_access *acc, uint64_t iova, char *data, uint64_t
     struct iopt_area_contig_iter it;
     struct iopt_area *a;
     uint64_t last;
-    int rc = 0;
+    int rc;
 
-    if (!length)
-        return -EINVAL;
-    if (__builtin_add_overflow(iova, length - 1, &last))
-        return -EOVERFLOW;
-    if (!acc->ioas)
-        return -ENOENT;
+    rc = access_range(acc, iova, length, &last);
+    if (rc)
+        return rc;
     iopt_for_each_contig_area(&it, a, &acc->ioas->iopt, iova, last) {
         uint64_t l = last < iopt_area_last_iova(a) ? last : iopt_area_last_iova(a);
         uint64_t bytes = l - it.cur_iova + 1;
