@@ -106,8 +106,11 @@ static int st_viommu_init(struct mfd_viommu *v, uint64_t uptr, uint32_t len)
     int rc;
 
     /* iommu_copy_struct_from_user(.., out_data): the type was checked by the
-     * core; len < offsetofend(out_data) -> EINVAL; copy_struct_from_user */
-    if (len < offsetofend(struct iommu_viommu_selftest, out_data))
+     * core; len below offsetofend(out_data) or above the kernel's struct ->
+     * EINVAL whatever the tail holds (__iommu_copy_struct_from_user:
+     * "src_data->len < min_len || data_len < src_data->len"), then
+     * copy_struct_from_user. */
+    if (len < offsetofend(struct iommu_viommu_selftest, out_data) || len > sizeof(data))
         return -EINVAL;
     rc = mfd_copy_struct_from_user(&data, sizeof(data), uptr, len);
     if (rc)
@@ -120,13 +123,7 @@ static int st_viommu_init(struct mfd_viommu *v, uint64_t uptr, uint32_t len)
     data.out_data = data.in_data;
     data.out_mmap_length = mfd_mmap_region_length(v->mmap);
     data.out_mmap_offset = mfd_mmap_region_offset(v->mmap);
-    /* iommu_copy_struct_to_user: a user struct larger than the kernel's is
-     * EINVAL here (data_len < dst->len), although copy-in accepted it */
-    if (len > sizeof(data)) {
-        rc = -EINVAL;
-    } else {
-        rc = mfd_copy_to_user(uptr, &data, len);
-    }
+    rc = mfd_copy_to_user(uptr, &data, len);
     if (rc) {
         mfd_mmap_region_del(v->mmap);
         v->mmap = NULL;
