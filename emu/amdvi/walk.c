@@ -99,6 +99,21 @@ static unsigned perm_of(uint64_t e)
     return ((e & PTE_IR) ? EMU_PERM_R : 0) | ((e & PTE_IW) ? EMU_PERM_W : 0);
 }
 
+/* The translation a leaf PTE gives (§5.3 / §5.4 alike): its page frame,
+ * aligned down to the page size 2^shift (a NextLevel-7 page may reach
+ * 2^63; shift 64 covers everything), plus the offset of iova inside it.
+ * write_ok: a cached copy lets writes through without a walk (§8.1). */
+static void leaf_out(struct emu_xlate *x, uint64_t e, uint64_t iova, unsigned shift,
+                     unsigned perm, bool write_ok, bool *dirty)
+{
+    uint64_t size_m1 = shift >= 64 ? ~0ull : (1ull << shift) - 1;
+
+    x->out = ((e & PTE_ADDR_MASK) & ~size_m1) | (iova & size_m1);
+    x->shift = (uint8_t)shift;
+    x->perm = (uint8_t)perm;
+    *dirty = write_ok;
+}
+
 /* §5.3: the v1 (host) walk from DTE.Mode down to a leaf. */
 static int walk_v1(struct walk_ctx *c, struct emu_xlate *x, bool *dirty, uint64_t *leaf_gpa)
 {
@@ -152,13 +167,9 @@ static int walk_v1(struct walk_ctx *c, struct emu_xlate *x, bool *dirty, uint64_
                 return pt_error(c, gpa);
         }
         if (leaf) {
-            uint64_t size_m1 = (pshift >= 64) ? ~0ull : (1ull << pshift) - 1;
-            x->out = ((e & PTE_ADDR_MASK) & ~size_m1) | (iova & size_m1);
-            x->shift = (uint8_t)pshift;
-            x->perm = (uint8_t)perm;
             /* A cached translation lets writes through without a walk only if
              * D is already set or dirty tracking is off (§8.1). */
-            *dirty = !hd || (e & PTE_D);
+            leaf_out(x, e, iova, pshift, perm, !hd || (e & PTE_D), dirty);
             *leaf_gpa = gpa;
             return 0;
         }
@@ -221,11 +232,7 @@ static int walk_v2(struct walk_ctx *c, struct emu_xlate *x, bool *dirty, uint64_
         if (rc)
             return pt_error(c, gpa);
         if (leaf) {
-            uint64_t size_m1 = (1ull << sh) - 1;
-            x->out = ((e & PTE_ADDR_MASK) & ~size_m1) | (iova & size_m1);
-            x->shift = (uint8_t)sh;
-            x->perm = (uint8_t)perm;
-            *dirty = !gd || (e & PTE_D);
+            leaf_out(x, e, iova, sh, perm, !gd || (e & PTE_D), dirty);
             *leaf_gpa = gpa;
             return 0;
         }
