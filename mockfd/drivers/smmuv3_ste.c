@@ -65,20 +65,28 @@ int smmu_strtab_init(struct smmu_unit *su)
     return 0;
 }
 
+/* A linear or 2-level table (stream table, CD table; smmuv3.md §4, §5):
+ * every L2 table the host array records, the array, then the L1 / linear
+ * table itself. */
+static void table_2lvl_free(struct smmu_unit *su, uint64_t *l1, uint64_t l1_size,
+                            uint64_t **l2, unsigned l1_ents, uint64_t l2_size)
+{
+    if (*l2) {
+        for (unsigned i = 0; i < l1_ents; i++)
+            if ((*l2)[i])
+                smmu_table_free(su, (*l2)[i], l2_size);
+        free(*l2);
+        *l2 = NULL;
+    }
+    if (*l1)
+        smmu_table_free(su, *l1, l1_size);
+    *l1 = 0;
+}
+
 void smmu_strtab_free(struct smmu_unit *su)
 {
-    unsigned i;
-
-    if (su->l2) {
-        for (i = 0; i < su->l1_ents; i++)
-            if (su->l2[i])
-                smmu_table_free(su, su->l2[i], (1u << STRTAB_SPLIT) * STE_SIZE);
-        free(su->l2);
-        su->l2 = NULL;
-    }
-    if (su->strtab)
-        smmu_table_free(su, su->strtab, su->strtab_size);
-    su->strtab = 0;
+    table_2lvl_free(su, &su->strtab, su->strtab_size, &su->l2, su->l1_ents,
+                    (1u << STRTAB_SPLIT) * STE_SIZE);
 }
 
 /* arm_smmu_init_l2_strtab: the L2 table of sid, abort STEs, then the L1
@@ -238,18 +246,8 @@ static int cd_tables_alloc(struct smmu_unit *su, struct smmu_master *m)
 
 static void cd_tables_free(struct smmu_unit *su, struct smmu_master *m)
 {
-    unsigned i;
-
-    if (m->cd_l2) {
-        for (i = 0; i < m->cd_l1_ents; i++)
-            if (m->cd_l2[i])
-                smmu_table_free(su, m->cd_l2[i], (1u << CTXDESC_SPLIT) * CD_SIZE);
-        free(m->cd_l2);
-        m->cd_l2 = NULL;
-    }
-    if (m->cd_l1)
-        smmu_table_free(su, m->cd_l1, m->cd_l1_size);
-    m->cd_l1 = 0;
+    table_2lvl_free(su, &m->cd_l1, m->cd_l1_size, &m->cd_l2, m->cd_l1_ents,
+                    (1u << CTXDESC_SPLIT) * CD_SIZE);
 }
 
 /* arm_smmu_get_cd_ptr(master, ssid) with allocation: 0 on failure. */
