@@ -291,13 +291,20 @@ bool mockfd_owns_fd(int fd)
     return mfd_file_owned(fd);
 }
 
-static int ret_errno(long rc)
+/* The syscall convention of the public mockfd_* calls: -1 + errno for a
+ * negative errno, else the result. */
+static long ret_errno_l(long rc)
 {
     if (rc < 0) {
         errno = (int)-rc;
         return -1;
     }
-    return (int)rc;
+    return rc;
+}
+
+static int ret_errno(long rc)
+{
+    return (int)ret_errno_l(rc);
 }
 
 int mfd_record_ioctl(int fd, unsigned long request, void *arg);   /* record.c */
@@ -330,17 +337,11 @@ long mockfd_read(int fd, void *buf, size_t count)
     struct mfd_file *f = mfd_file_get(fd);
     long rc;
 
-    if (!f) {
-        errno = EBADF;
-        return -1;
-    }
+    if (!f)
+        return ret_errno_l(-EBADF);
     rc = f->ops->read ? f->ops->read(f, buf, count) : -EINVAL;
     mfd_file_put(f);
-    if (rc < 0) {
-        errno = (int)-rc;
-        return -1;
-    }
-    return rc;
+    return ret_errno_l(rc);
 }
 
 long mockfd_write(int fd, const void *buf, size_t count)
@@ -348,15 +349,9 @@ long mockfd_write(int fd, const void *buf, size_t count)
     struct mfd_file *f = mfd_file_get(fd);
     long rc;
 
-    if (!f) {
-        errno = EBADF;
-        return -1;
-    }
+    if (!f)
+        return ret_errno_l(-EBADF);
     rc = f->ops->write ? f->ops->write(f, buf, count) : -EINVAL;
     mfd_file_put(f);
-    if (rc < 0) {
-        errno = (int)-rc;
-        return -1;
-    }
-    return rc;
+    return ret_errno_l(rc);
 }
