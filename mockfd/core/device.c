@@ -131,6 +131,31 @@ static void hwpt_put(struct mfd_hwpt *h)
         mfd_obj_destroy_id(h->obj.ctx, h->obj.id);
 }
 
+/* mock_domain_nop_attach, the selftest mock's attach_dev (RID only; its
+ * set_dev_pasid does not touch it): a nested domain made through a vIOMMU
+ * needs the device's vdevice on that vIOMMU (iommufd_viommu_get_vdev_id ->
+ * -ENOENT, before anything changes). Checked before the driver attach: a
+ * nested domain has no dirty ops, so the mock's earlier NO_DIRTY -EINVAL
+ * cannot apply to it and the order is the kernel's. */
+static int viommu_check(struct mfd_hwpt *h, struct mfd_device *idev, uint32_t pasid)
+{
+    uint64_t virt_id;
+
+    if (pasid || !h->viommu)
+        return 0;
+    return mfd_viommu_vdev_id(h->viommu, idev, &virt_id);
+}
+
+/* ... and after the attach: the device now reports vEVENTs through h's
+ * vIOMMU, or through none (any other domain, the blocked one included).
+ * Only fails with -ENOMEM (the device's state record). */
+static int viommu_record(struct mfd_hwpt *h, struct mfd_device *idev, uint32_t pasid)
+{
+    if (pasid)
+        return 0;
+    return mfd_viommu_dev_attach(idev, h ? h->viommu : NULL);
+}
+
 int mfd_hwpt_attach(struct mfd_hwpt *h, struct mfd_device *idev, uint32_t pasid)
 {
     struct mfd_iommu_unit *u = idev->pdev->unit;
@@ -149,7 +174,14 @@ int mfd_hwpt_attach(struct mfd_hwpt *h, struct mfd_device *idev, uint32_t pasid)
         if (rc)
             return rc;
     }
-    rc = u->drv->attach_dev(u, h->domain, idev->pdev->rid, pasid);
+    rc = viommu_check(h, idev, pasid);
+    if (!rc)
+        rc = u->drv->attach_dev(u, h->domain, idev->pdev->rid, pasid);
+    if (!rc) {
+        rc = viommu_record(h, idev, pasid);
+        if (rc)
+            u->drv->detach_dev(u, idev->pdev->rid, pasid);
+    }
     if (rc) {
         if (!pasid)
             iopt_remove_reserved(ioas_of(h), idev);
@@ -185,7 +217,14 @@ static int hwpt_replace(struct mfd_hwpt *h, struct mfd_device *idev, uint32_t pa
         if (rc)
             return rc;
     }
-    rc = u->drv->attach_dev(u, h->domain, idev->pdev->rid, pasid);
+    rc = viommu_check(h, idev, pasid);
+    if (!rc)
+        rc = u->drv->attach_dev(u, h->domain, idev->pdev->rid, pasid);
+    if (!rc) {
+        rc = viommu_record(h, idev, pasid);
+        if (rc)   /* back onto the old domain, which the device still holds */
+            u->drv->attach_dev(u, old->domain, idev->pdev->rid, pasid);
+    }
     if (rc) {
         if (!pasid && new_ioas)
             iopt_remove_reserved(ioas_of(h), idev);
@@ -212,6 +251,9 @@ void mfd_device_detach(struct mfd_device *idev, uint32_t pasid)
     /* iommufd_hwpt_detach_device -> iommufd_auto_response_faults (§4.15) */
     mfd_fault_auto_respond(h, idev, pasid);
     u->drv->detach_dev(u, idev->pdev->rid, pasid);
+    /* the blocked domain's attach (mock_domain_nop_attach) forgets the
+     * vIOMMU: TRIGGER_VEVENT is ENOENT from now on */
+    viommu_record(NULL, idev, pasid);
     if (!pasid)
         iopt_remove_reserved(ioas_of(h), idev);
     *slot = NULL;

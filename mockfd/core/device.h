@@ -66,6 +66,7 @@ int mfd_platform_spec_walk(const char *spec, int (*iommu)(void *arg, const char 
 /* ---- hwpt.c ---------------------------------------------------------------- */
 
 struct mfd_device;
+struct mfd_viommu;
 
 struct mfd_hwpt {
     struct mfd_obj obj;              /* MFD_OBJ_HWPT_PAGING */
@@ -74,6 +75,7 @@ struct mfd_hwpt {
     struct mfd_domain *domain;
     struct mfd_obj *fault;           /* referenced FAULT object or NULL */
     struct mfd_hwpt *parent;         /* HWPT_NESTED: the referenced nesting parent */
+    struct mfd_viommu *viommu;       /* HWPT_NESTED made through a vIOMMU: referenced */
     bool auto_domain;
     bool nest_parent;
     bool pasid_compat;               /* IOMMU_HWPT_ALLOC_PASID */

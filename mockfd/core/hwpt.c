@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Paging HW page tables and dirty tracking: IOMMU_HWPT_ALLOC (paging; nested
- * is refused as no driver offers it yet), IOMMU_HWPT_SET_DIRTY_TRACKING,
+ * HW page tables and dirty tracking: IOMMU_HWPT_ALLOC (paging, nested on a
+ * paging parent, nested through a vIOMMU), IOMMU_HWPT_SET_DIRTY_TRACKING,
  * IOMMU_HWPT_GET_DIRTY_BITMAP, IOMMU_HWPT_INVALIDATE (the kernel's
  * drivers/iommu/iommufd/hw_pagetable.c and the dirty half of
  * io_pagetable.c). Errno order: iommufd.md §4.10, §4.12-§4.14.
@@ -39,6 +39,8 @@ static void hwpt_destroy(struct mfd_obj *obj)
         mfd_obj_unref(h->fault);
     if (h->parent)
         mfd_obj_unref(&h->parent->obj);
+    if (h->viommu)
+        mfd_obj_unref(&h->viommu->obj);
     if (h->ioas)
         mfd_obj_unref(&h->ioas->obj);
 }
@@ -107,10 +109,16 @@ static struct mfd_hwpt *hwpt_paging_get(struct mfd_ctx *ctx, uint32_t id)
     return (struct mfd_hwpt *)mfd_obj_get(ctx, id, MFD_OBJ_HWPT_PAGING);
 }
 
-/* iommufd_hwpt_nested_alloc: an unpublished HWPT_NESTED holding its parent */
+/* iommufd_hwpt_nested_alloc / iommufd_viommu_alloc_hwpt_nested: an
+ * unpublished HWPT_NESTED holding its parent and, when made through a vIOMMU
+ * (v != NULL), that vIOMMU (refcount_inc(&viommu->obj.users): DESTROY of the
+ * vIOMMU is EBUSY while the HWPT lives). The parent of a vIOMMU's nested
+ * HWPT is the vIOMMU's nesting parent; the kernel does not count it (the
+ * vIOMMU holds it), we do, which changes nothing visible: the vIOMMU keeps
+ * it busy anyway. */
 static int hwpt_nested_alloc(struct mfd_ctx *ctx, struct mfd_hwpt *parent,
-                             struct mfd_device *idev, const struct iommu_hwpt_alloc *cmd,
-                             struct mfd_hwpt **out)
+                             struct mfd_viommu *v, struct mfd_device *idev,
+                             const struct iommu_hwpt_alloc *cmd, struct mfd_hwpt **out)
 {
     struct mfd_iommu_unit *u = parent->unit;
     struct mfd_hwpt *h;
@@ -121,6 +129,10 @@ static int hwpt_nested_alloc(struct mfd_ctx *ctx, struct mfd_hwpt *parent,
         return -ENOMEM;
     h->parent = parent;
     mfd_obj_ref(&parent->obj);
+    if (v) {
+        h->viommu = v;
+        mfd_obj_ref(&v->obj);
+    }
     h->unit = u;
     h->pasid_compat = !!(cmd->flags & IOMMU_HWPT_ALLOC_PASID);
     rc = u->drv->domain_alloc_nested(u, idev->pdev->rid, parent->domain,
@@ -177,13 +189,32 @@ int mfd_hwpt_alloc(struct mfd_ucmd *ucmd)
             return -EINVAL;
         if (!parent->unit->drv->domain_alloc_nested)
             return -EOPNOTSUPP;
-        rc = hwpt_nested_alloc(ctx, parent, idev, cmd, &h);
+        rc = hwpt_nested_alloc(ctx, parent, NULL, idev, cmd, &h);
         break;
     }
-    case MFD_OBJ_VIOMMU:
-        /* iommufd_viommu_alloc_hwpt_nested: the same flag and data rule;
-         * no vIOMMU offers alloc_domain_nested yet */
-        return -EOPNOTSUPP;
+    case MFD_OBJ_VIOMMU: {
+        struct mfd_viommu *v = (struct mfd_viommu *)pt;
+
+        /* iommufd_hwpt_alloc: the device must sit behind the vIOMMU's
+         * IOMMU instance (viommu->iommu_dev) -> EINVAL, checked before
+         * iommufd_viommu_alloc_hwpt_nested's own rules: the flag and data
+         * rule of the HWPT_PAGING case, then viommu->ops->alloc_domain_nested.
+         * The SELFTEST vIOMMU's alloc_domain_nested is the mock driver's
+         * nested allocation on the vIOMMU's parent
+         * (mock_viommu_alloc_domain_nested -> __mock_domain_alloc_nested);
+         * a unit whose driver has none offers no nested domain -> EOPNOTSUPP.
+         * Only reachable from 6.13 on: VIOMMU_ALLOC is gated (main.c). */
+        if (v->unit != idev->pdev->unit)
+            return -EINVAL;
+        if ((cmd->flags & ~(IOMMU_HWPT_FAULT_ID_VALID |
+                            (mfd_kernel_version() >= 615 ? IOMMU_HWPT_ALLOC_PASID : 0u))) ||
+            !cmd->data_len)
+            return -EOPNOTSUPP;
+        if (!v->unit->drv->domain_alloc_nested)
+            return -EOPNOTSUPP;
+        rc = hwpt_nested_alloc(ctx, v->hwpt, v, idev, cmd, &h);
+        break;
+    }
     default:
         return -EINVAL;
     }

@@ -67,8 +67,6 @@ const char sim_help[] =
 "                                      the queue type's payload), others a hex dump\n"
 "  write FD [cookie=C [code=SUCCESS|INVALID]].. [bytes=HEX,..] [len=N]\n"
 "                                      page responses to a fault fd (decoded)\n"
-"  attach_through IDEV VIOMMU|none     mock-internal stand-in: attach a device\n"
-"                                      through a vIOMMU (for TRIGGER_VEVENT)\n"
 "  expect errno=ENAME|0                result of the last ioctl / dma / open / read / write\n"
 "  expect ret=N\n"
 "  expect FIELD=VALUE                  a field of the last ioctl's struct after the call\n"

@@ -21,7 +21,6 @@
 
 #include "../../mockfd/core/device.h"
 #include "../../mockfd/core/mockfd_internal.h"
-#include "../../mockfd/core/viommu.h"
 #include "../../mockfd/mockfd.h"
 #include "sim.h"
 
@@ -1352,54 +1351,6 @@ static void st_write(struct sim *s, struct toks *tk)
     s->last_u = NULL;
 }
 
-/* `attach_through IDEV VIOMMU|none`: a stand-in, through mockfd's internal
- * interface (mfd_viommu_dev_attach, what tests/selftest's
- * stc_attach_through uses), for the kernel's way of attaching a device
- * through a vIOMMU (IOMMU_HWPT_ALLOC with pt_id = the vIOMMU, then
- * MOCK_DOMAIN_REPLACE onto that nested HWPT; the mock answers the first
- * with EOPNOTSUPP for now). Without it no TRIGGER_VEVENT can reach a
- * vEVENTQ. ENOENT without a vDEVICE of the device on that vIOMMU
- * (mock_domain_nop_attach). */
-static void st_attach_through(struct sim *s, struct toks *tk)
-{
-    uint64_t dev_id = 0, viommu_id = 0;
-    struct mfd_file *f;
-    struct mfd_ctx *ctx;
-    struct mfd_device *idev;
-    int rc = -EBADF;
-
-    if (tk->n != 3)
-        sim_die(s, "usage: attach_through IDEV VIOMMU|none");
-    if (s->dry)
-        return;
-    if (val_parse(s, NULL, tk->t[1], &dev_id))
-        sim_die(s, "attach_through: bad device '%s'", tk->t[1]);
-    if (strcmp(tk->t[2], "none") && val_parse(s, NULL, tk->t[2], &viommu_id))
-        sim_die(s, "attach_through: bad vIOMMU '%s'", tk->t[2]);
-    fail_before(s);
-    f = mfd_file_get(s->iommufd);
-    ctx = f ? mfd_ctx_from_file(f) : NULL;
-    if (ctx) {
-        struct mfd_viommu *v = NULL;
-
-        pthread_mutex_lock(&ctx->lock);
-        idev = mfd_device_get(ctx, (uint32_t)dev_id);
-        if (viommu_id)
-            v = mfd_viommu_get(ctx, (uint32_t)viommu_id);
-        rc = !idev || (viommu_id && !v) ? -ENOENT : mfd_viommu_dev_attach(idev, v);
-        pthread_mutex_unlock(&ctx->lock);
-    }
-    if (f)
-        mfd_file_put(f);
-    fail_after(s, "attach_through", rc < 0, false);
-    sim_say(s, T_IOCTL, "attach_through %s %s (mock-internal stand-in) = %s", tk->t[1], tk->t[2],
-            rc < 0 ? mfd_errno_name(-rc) ? mfd_errno_name(-rc) : "E?" : "0");
-    s->have_last = true;
-    s->last_err = rc < 0 ? -rc : 0;
-    s->last_ret = rc < 0 ? -1 : 0;
-    s->last_u = NULL;
-}
-
 /* ---- expect ---------------------------------------------------------------------- */
 
 static void check_cmp(struct sim *s, const char *what, uint64_t got, uint64_t mask, bool eq,
@@ -1748,8 +1699,6 @@ static void run_line(struct sim *s, char *line)
         st_read(s, &tk);
     else if (!strcmp(w, "write"))
         st_write(s, &tk);
-    else if (!strcmp(w, "attach_through"))
-        st_attach_through(s, &tk);
     else if (!strcmp(w, "say")) {
         char text[1024];
         size_t o = 0;
