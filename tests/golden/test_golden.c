@@ -154,9 +154,12 @@ ParameterizedTest(struct gparam *gp, golden, kernel_6_12, .timeout = 30)
          w = strtok_r(NULL, "\n", &ws), g = strtok_r(NULL, "\n", &gs), idx++) {
         if (w && g && !strcmp(w, g)) {
             /* Not a failure (the mock may have been fixed, or this host has
-             * what the entry says it lacks), but the list should shrink. */
+             * what the entry says it lacks, e.g. CAP_SYS_RESOURCE), but the
+             * list should shrink. Info, not a warning: Criterion >= 2.4
+             * exits non-zero on warnings, which would fail make test on a
+             * host with the capability. */
             if (known(list, gp->name, idx))
-                cr_log_warn("%s call %d is in known-diffs.txt but now agrees", gp->name, idx);
+                cr_log_info("%s call %d is in known-diffs.txt but now agrees", gp->name, idx);
             continue;
         }
         if (known(list, gp->name, idx))
