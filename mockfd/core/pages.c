@@ -109,17 +109,11 @@ int mfd_pages_refs(uint64_t uva)
 
 bool mfd_user_range_ok(uint64_t uva, uint64_t len, bool write)
 {
-    struct mfd_vmas *vs;
-    bool ok;
+    uint64_t gap;
 
     if (!len || uva + len - 1 < uva)
         return false;
-    vs = mfd_vmas_load();
-    if (!vs)
-        return false;
-    ok = mfd_vmas_first_gap(vs, uva, len, write) == len;
-    mfd_vmas_free(vs);
-    return ok;
+    return !mfd_vmas_probe(uva, len, write, &gap) && gap == len;
 }
 
 /* ---- iopt_pages ---------------------------------------------------------------- */
@@ -244,7 +238,6 @@ void iopt_put_pages(struct iopt_pages *p)
 
 int iopt_pages_pin(struct iopt_pages *p, uint64_t first, uint64_t last)
 {
-    struct mfd_vmas *vs;
     uint64_t i;
     int rc = 0;
 
@@ -259,24 +252,20 @@ int iopt_pages_pin(struct iopt_pages *p, uint64_t first, uint64_t last)
     if (p->type == IOPT_ADDRESS_USER) {
         uint64_t cur = first;
 
-        vs = mfd_vmas_load();
-        if (!vs)
-            return -ENOMEM;
         while (cur <= last) {
-            uint64_t len = (last - cur + 1) * MFD_PAGE_SIZE;
-            uint64_t gap = mfd_vmas_first_gap(vs, p->uptr + cur * MFD_PAGE_SIZE, len, p->writable);
+            uint64_t len = (last - cur + 1) * MFD_PAGE_SIZE, gap;
 
+            /* only the VMAs of the range, not a snapshot of all (vmas.h) */
+            if (mfd_vmas_probe(p->uptr + cur * MFD_PAGE_SIZE, len, p->writable, &gap))
+                return -ENOMEM;
             if (gap == len)
                 break;
             cur += gap / MFD_PAGE_SIZE;
-            if (!p->npinned || !p->pin_users[cur]) {
-                mfd_vmas_free(vs);
+            if (!p->npinned || !p->pin_users[cur])
                 return -EFAULT;
-            }
             while (cur <= last && p->pin_users[cur])   /* pinned pages only */
                 cur++;
         }
-        mfd_vmas_free(vs);
     }
     if (!p->pin_users) {
         p->pin_users = iopt_zalloc(p->npages * sizeof(*p->pin_users));

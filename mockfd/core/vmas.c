@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #define VMA_PAGE 4096ull
@@ -179,5 +180,97 @@ int mfd_vmas_ident(const struct mfd_vmas *vs, uint64_t va, bool shared_only,
         *out = (struct mfd_page_ident){ m->dev, m->ino, m->off + (pg - m->start) };
     else
         *out = (struct mfd_page_ident){ 0, 0, pg };
+    return 0;
+}
+
+/* PROCMAP_QUERY (uapi linux/fs.h, Linux 6.11; defined here because the
+ * installed headers may predate it): one VMA of the maps file's mm by
+ * address, with the same fields a maps line shows. */
+struct procmap_q {
+    uint64_t size, query_flags, query_addr;
+    uint64_t vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+    uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+    uint64_t vma_name_addr, build_id_addr;
+};
+#define PROCMAP_Q _IOWR('f', 17, struct procmap_q)
+#define PQ_READABLE 0x01u
+#define PQ_WRITABLE 0x02u
+
+/* Set once a kernel says it has no PROCMAP_QUERY: snapshots from then on. */
+static _Atomic int no_query;
+
+/* The VMA covering va: 1 found, 0 none (a hole), -ENOTTY no PROCMAP_QUERY,
+ * -ENOMEM another failure. *special as parse_line's. */
+static int query_one(int fd, uint64_t va, struct procmap_q *q, bool *special)
+{
+    char name[4096];   /* PATH_MAX: a longer name is ENAMETOOLONG */
+
+    *special = false;
+    *q = (struct procmap_q){ .size = sizeof(*q), .query_addr = va,
+                             .vma_name_addr = (uintptr_t)name, .vma_name_size = sizeof(name) };
+    if (!ioctl(fd, PROCMAP_Q, q)) {
+        *special = q->vma_name_size &&
+                   (!strncmp(name, "[vvar", 5) || !strcmp(name, "[vsyscall]"));
+        return 1;
+    }
+    if (errno == ENAMETOOLONG) {
+        /* a file path longer than PATH_MAX: not one of the special names */
+        *q = (struct procmap_q){ .size = sizeof(*q), .query_addr = va };
+        if (!ioctl(fd, PROCMAP_Q, q))
+            return 1;
+    }
+    if (errno == ENOENT)
+        return 0;
+    return (errno == ENOTTY || errno == EINVAL) ? -ENOTTY : -ENOMEM;
+}
+
+/* mfd_vmas_first_gap's walk, one query per VMA of the range. */
+static int query_gap(int fd, uint64_t uva, uint64_t len, bool write, uint64_t *gap)
+{
+    uint64_t cur = uva, last = uva + len - 1;
+
+    for (;;) {
+        struct procmap_q q;
+        bool special;
+        int rc = query_one(fd, cur, &q, &special);
+
+        if (rc < 0)
+            return rc;
+        if (!rc || q.vma_start > cur || !(q.vma_flags & PQ_READABLE) ||
+            (write && !(q.vma_flags & PQ_WRITABLE)) || special)
+            break;
+        if (q.vma_end - 1 >= last) {
+            *gap = len;
+            return 0;
+        }
+        cur = q.vma_end;
+    }
+    *gap = cur - uva;
+    return 0;
+}
+
+int mfd_vmas_probe(uint64_t uva, uint64_t len, bool write, uint64_t *gap)
+{
+    struct mfd_vmas *vs;
+
+    if (!no_query) {
+        /* Opened per probe: the fd names the mm of the process that opened
+         * it (a cached one would answer for the parent after fork()), and a
+         * library must not hold fds its user can see. */
+        int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), rc;
+
+        if (fd < 0)
+            return -ENOMEM;
+        rc = query_gap(fd, uva, len, write, gap);
+        close(fd);
+        if (rc != -ENOTTY)
+            return rc;
+        no_query = 1;
+    }
+    vs = mfd_vmas_load();
+    if (!vs)
+        return -ENOMEM;
+    *gap = mfd_vmas_first_gap(vs, uva, len, write);
+    mfd_vmas_free(vs);
     return 0;
 }

@@ -42,6 +42,13 @@ const struct mfd_vma *mfd_vmas_find(const struct mfd_vmas *vs, uint64_t va);
  * write permission for a write pin, a special mapping), or len if all can. */
 uint64_t mfd_vmas_first_gap(const struct mfd_vmas *vs, uint64_t uva, uint64_t len, bool write);
 
+/* The same probe on the live VMA list, without a snapshot: *gap is what
+ * mfd_vmas_first_gap would return for a snapshot taken now. Asks procfs
+ * only about the VMAs covering the range (PROCMAP_QUERY, Linux 6.11), not
+ * the whole list formatted and parsed; on kernels without it, a snapshot.
+ * 0, or -ENOMEM if the VMAs cannot be read. */
+int mfd_vmas_probe(uint64_t uva, uint64_t len, bool write, uint64_t *gap);
+
 /* Physical identity of the 4 KiB page holding va, the mock's struct page:
  * (dev, inode, page offset in the file) for file-backed memory, which a
  * MAP_SHARED mapping of shmem / memfd / shared anonymous memory is too;

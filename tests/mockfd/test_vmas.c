@@ -76,3 +76,44 @@ Test(vmas, ident_shared_and_private)
     close(fd);
     ASSERT_NO_LEAKS();
 }
+
+/* mfd_vmas_probe (live PROCMAP_QUERY walk, or a snapshot on older kernels)
+ * gives what first_gap gives on a snapshot, for every case pinning meets. */
+Test(vmas, probe_matches_snapshot)
+{
+    char *p = mmap(NULL, 5 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    static const struct { uint64_t off, len; bool write; } c[] = {
+        { 0, 3 * PG, false }, { 0, 4 * PG, false }, { 0, 3 * PG, true }, { 2 * PG, PG, true },
+        { 3 * PG, PG, false }, { PG, PG, false }, { PG + 5, 1, true }, { 4 * PG, PG, true },
+    };
+    struct mfd_vmas *vs;
+    uint64_t gap;
+
+    cr_assert_neq(p, MAP_FAILED);
+    cr_assert_eq(mprotect(p + PG, PG, PROT_READ), 0);
+    cr_assert_eq(munmap(p + 3 * PG, PG), 0);
+    vs = mfd_vmas_load();
+    cr_assert_not_null(vs);
+    for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        cr_assert_eq(mfd_vmas_probe(va(p) + c[i].off, c[i].len, c[i].write, &gap), 0);
+        cr_assert_eq(gap, mfd_vmas_first_gap(vs, va(p) + c[i].off, c[i].len, c[i].write),
+                     "case %u", i);
+    }
+    /* spot values, independent of the snapshot */
+    cr_assert_eq(mfd_vmas_probe(va(p), 4 * PG, false, &gap), 0);
+    cr_assert_eq(gap, 3 * PG);
+    cr_assert_eq(mfd_vmas_probe(va(p), 3 * PG, true, &gap), 0);
+    cr_assert_eq(gap, PG);
+    /* the NULL page and the vvar page (VM_IO | VM_PFNMAP) never pin */
+    cr_assert_eq(mfd_vmas_probe(0, PG, false, &gap), 0);
+    cr_assert_eq(gap, 0);
+    for (size_t i = 0; i < vs->n; i++) {
+        if (!vs->v[i].special)
+            continue;
+        cr_assert_eq(mfd_vmas_probe(vs->v[i].start, PG, false, &gap), 0);
+        cr_assert_eq(gap, 0, "special mapping at %#llx", (unsigned long long)vs->v[i].start);
+    }
+    mfd_vmas_free(vs);
+    munmap(p, 5 * PG);
+    ASSERT_NO_LEAKS();
+}
