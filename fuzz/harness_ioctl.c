@@ -266,7 +266,8 @@ static int memfd = -1;
 static int ndevices;              /* platform devices */
 static bool setup_done;
 static bool trace;                /* FUZZ_TRACE=1: one line per call on stderr */
-static bool arena_touched = true; /* user memory may differ from all-zero */
+static bool arena_touched;        /* user memory may differ from all-zero */
+static bool memfd_touched;        /* a MAP_FILE may have let a device write it */
 static int fd_hi = 64;            /* highest fd number seen, for the leak scan */
 static bool leak_check =
 #ifdef FUZZ_SANITIZED
@@ -277,6 +278,8 @@ static bool leak_check =
 
 void fuzz_ioctl_set_leak_check(int on) { leak_check = on; }
 
+static void warm_up(void);
+
 void fuzz_ioctl_setup(void)
 {
     static const char *const iommus[] = { "vtd", "amdvi", "smmuv3" };
@@ -285,7 +288,6 @@ void fuzz_ioctl_setup(void)
     if (setup_done)
         return;
     setup_done = true;
-    trace = getenv("FUZZ_TRACE") != NULL;
     m = mmap(NULL, ARENA_LEN + 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
              -1, 0);
     if (m == MAP_FAILED) {
@@ -310,6 +312,8 @@ void fuzz_ioctl_setup(void)
             if (mockfd_platform_add_device(u, rid) >= 0)
                 ndevices++;
     }
+    warm_up();
+    trace = getenv("FUZZ_TRACE") != NULL;   /* after the warm-up: inputs only */
 }
 
 /* ---- per-input state ------------------------------------------------------------ */
@@ -328,6 +332,22 @@ struct run {
     long fail_nth;                 /* armed for the next call */
     unsigned step;
 };
+
+/* Every buffer the mock sees starts on a page: the mock's paths depend on
+ * an address's offset in its page (one-access fast path when a struct does
+ * not cross a page, uaccess's aligned block loops), and malloc's offsets
+ * depend on the heap's history, i.e. on the inputs before this one, which
+ * AFL++ sees as instability. Exact size still: ASan poisons the rest. */
+static void *page_alloc(size_t n, bool zero)
+{
+    void *p;
+
+    if (posix_memalign(&p, 4096, n ? n : 1))
+        abort();
+    if (zero)
+        memset(p, 0, n ? n : 1);
+    return p;
+}
 
 static void die(const struct run *r, const char *what)
 {
@@ -786,9 +806,7 @@ static uint64_t make_ptr_raw(const struct fld *f, unsigned mode, uint64_t v, siz
         return (uintptr_t)pb->p;
     case FZ_PTR_HEAP:
         len = want && want <= HEAP_MAX ? want : (size_t)(v % HEAP_MAX) + 1;
-        pb->heap = calloc(1, len);
-        if (!pb->heap)
-            abort();
+        pb->heap = page_alloc(len, true);
         pb->p = pb->heap;
         pb->len = len;
         return (uintptr_t)pb->p;
@@ -853,9 +871,7 @@ static void do_struct_call(struct run *r, const struct verb *v, uint8_t flags, u
 
     if (blen < 4)
         blen = 4;
-    buf = malloc(blen);
-    if (!buf)
-        abort();
+    buf = page_alloc(blen, false);
     memset(buf, (flags & FZ_F_PADFF) ? 0xff : 0, blen);
     memcpy(buf, pl, plen);
 
@@ -917,6 +933,8 @@ static void do_struct_call(struct run *r, const struct verb *v, uint8_t flags, u
             abort();
         memcpy(pre, pbs[2].p, pre_len);
     }
+    if (v->request == IOMMU_IOAS_MAP_FILE)
+        memfd_touched = true;
     before = snapshot(ctx);
     if (r->fail_nth)
         mfd_fail_nth_set((unsigned long)r->fail_nth);
@@ -1010,9 +1028,7 @@ static void do_verb(struct run *r, const struct verb *v, uint8_t flags, uint16_t
             iova = remap_iova(ctx_of(r->fd), iova);
             pasid = (pasid & 1) ? (pasid >> 1) & 0xf : 0;
         }
-        buf = malloc(len);
-        if (!buf)
-            abort();
+        buf = page_alloc(len, false);
         memset(buf, 0xa5, len);
         if (write)
             note_written(r, iova, len);
@@ -1040,12 +1056,12 @@ static void do_verb(struct run *r, const struct verb *v, uint8_t flags, uint16_t
     case V_RAW: {
         /* payload: u32 request number, then the argument bytes. */
         size_t in = plen >= 4 ? plen - 4 : 0;
-        uint8_t *buf = calloc(1, (in > size ? in : size) + 1);
+        uint8_t *buf = page_alloc((in > size ? in : size) + 1, true);
 
-        if (!buf)
-            abort();
         if (in)
             memcpy(buf, pl + 4, in);
+        if ((uint32_t)a == IOMMU_IOAS_MAP_FILE)
+            memfd_touched = true;
         (void)mockfd_ioctl(slot_fd(r, sel, false), (unsigned long)(uint32_t)a, buf);
         r->nclean = 0;   /* any request: it may have mapped */
         free(buf);
@@ -1055,10 +1071,8 @@ static void do_verb(struct run *r, const struct verb *v, uint8_t flags, uint16_t
     case V_WRITE: {
         int fd = harness_fd(r, a);
         size_t cnt = size;
-        uint8_t *buf = malloc(cnt ? cnt : 1);
+        uint8_t *buf = page_alloc(cnt, false);
 
-        if (!buf)
-            abort();
         memset(buf, 0, cnt ? cnt : 1);
         if (v->kind == V_WRITE && plen > 8)
             memcpy(buf, pl + 8, plen - 8 < cnt ? plen - 8 : cnt);
@@ -1131,11 +1145,6 @@ void fuzz_ioctl_one(const uint8_t *data, size_t len)
         r.dev[i] = -1;
     for (int i = 0; i < MAX_XFDS; i++)
         r.xfd[i] = -1;
-    /* The arena is the user memory of every input: same content each time,
-     * so runs are deterministic (peers.md §3.1 stability). */
-    if (arena_touched)
-        memset(arena, 0, ARENA_LEN);
-    arena_touched = false;
     r.fd = mockfd_open();
     if (r.fd < 0)
         die(&r, "mockfd_open failed");
@@ -1154,4 +1163,128 @@ void fuzz_ioctl_one(const uint8_t *data, size_t len)
         check_all(&r);
     }
     teardown(&r, heap_before);
+    /* The arena and the memfd are the user memory of every input: back to
+     * all-zero after each, so runs are deterministic (peers.md §3.1
+     * stability). Here, not at the start of the next input: whether the
+     * reset runs then depends on this input alone, not on its predecessor. */
+    if (arena_touched)
+        memset(arena, 0, ARENA_LEN);
+    arena_touched = false;
+    if (memfd_touched && memfd >= 0 && (ftruncate(memfd, 0) || ftruncate(memfd, (off_t)ARENA_LEN)))
+        perror("fuzz: memfd reset");
+    memfd_touched = false;
+}
+
+/* ---- warm-up (before __AFL_INIT) ------------------------------------------------- */
+
+/* The mock initialises much lazily on first use: the uaccess fault handler,
+ * the MOCKFD_KERNEL / MOCKFD_RECORD knobs, the fd table's radix leaves, its
+ * file pool, the selftest device array, the drivers' first domains. Done in
+ * the first input of each forked child, that code made the first run of an
+ * input cover edges its repeats do not: AFL++ counted them as unstable
+ * (peers.md §3.1). So the setup runs every kind of call once, here, before
+ * the fork server starts; each child then begins in the same warm state. */
+
+struct wbuf { uint8_t b[1024]; size_t n; };
+
+static void wrec(struct wbuf *w, const char *verb, unsigned flags, unsigned size, const void *p,
+                 size_t len)
+{
+    int v = fuzz_ioctl_verb(verb);
+
+    if (v < 0 || w->n + FUZZ_IOCTL_HDR + len > sizeof(w->b))
+        abort();   /* a harness bug: the verb table and this list disagree */
+    w->b[w->n++] = (uint8_t)v;
+    w->b[w->n++] = (uint8_t)flags;
+    put_le(w->b + w->n, 2, size);
+    w->n += 2;
+    w->b[w->n++] = (uint8_t)len;
+    if (len)
+        memcpy(w->b + w->n, p, len);
+    w->n += len;
+}
+
+#define W_ARENA ((unsigned)FZ_PTR_ARENA << FZ_F_PTR_SHIFT)
+#define W_HEAP ((unsigned)FZ_PTR_HEAP << FZ_F_PTR_SHIFT)
+#define W_RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_FIXED_IOVA)
+
+static void warm_device(struct wbuf *w, unsigned dev)
+{
+    uint32_t idx = dev;
+    uint8_t dma[13] = { 0 };
+    uint64_t iova = 0x100000;
+    struct vfio_device_bind_iommufd b = { .argsz = sizeof(b) };
+    struct iommu_ioas_alloc ia = { .size = sizeof(ia) };
+    struct iommu_ioas_map m = { .size = sizeof(m), .flags = W_RW, .ioas_id = 1,
+                                .length = 0x4000, .iova = iova };
+    struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at), .pt_id = 1 };
+    struct vfio_device_detach_iommufd_pt dt = { .argsz = sizeof(dt) };
+    struct iommu_hw_info hi = { .size = sizeof(hi), .data_len = 64 };
+    struct iommu_hwpt_alloc ha = { .size = sizeof(ha), .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+                                   .pt_id = 1 };
+    struct iommu_hwpt_set_dirty_tracking sd = { .size = sizeof(sd),
+        .flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE, .hwpt_id = 2 };
+    struct iommu_hwpt_get_dirty_bitmap gd = { .size = sizeof(gd), .hwpt_id = 2, .iova = iova,
+                                              .length = 0x4000, .page_size = 4096 };
+
+    memcpy(dma + 4, &iova, 8);
+    dma[12] = 1;
+    wrec(w, "DEV_OPEN", FZ_F_REMAP, 0, &idx, sizeof(idx));
+    wrec(w, "DEV_BIND", FZ_F_REMAP, 0, &b, sizeof(b));
+    wrec(w, "IOAS_ALLOC", 0, 0, &ia, sizeof(ia));
+    wrec(w, "IOAS_MAP", FZ_F_REMAP | W_ARENA, 0, &m, sizeof(m));
+    wrec(w, "GET_HW_INFO", FZ_F_REMAP | W_HEAP, 0, &hi, sizeof(hi));
+    wrec(w, "DEV_ATTACH", FZ_F_REMAP, 0, &at, sizeof(at));
+    wrec(w, "DMA", 0, 0xfff, dma, sizeof(dma));
+    wrec(w, "DEV_DETACH", 0, 0, &dt, sizeof(dt));
+    wrec(w, "HWPT_ALLOC", FZ_F_REMAP, 0, &ha, sizeof(ha));
+    at.pt_id = 2;
+    wrec(w, "DEV_ATTACH", FZ_F_REMAP, 0, &at, sizeof(at));
+    wrec(w, "HWPT_SET_DIRTY", FZ_F_REMAP, 0, &sd, sizeof(sd));
+    wrec(w, "DMA", 0, 0xfff, dma, sizeof(dma));
+    wrec(w, "HWPT_GET_DIRTY", FZ_F_REMAP | W_HEAP, 0, &gd, sizeof(gd));
+    wrec(w, "DEV_DETACH", 0, 0, &dt, sizeof(dt));
+    wrec(w, "DEV_CLOSE", 0, 0, NULL, 0);
+}
+
+static void warm_selftest(struct wbuf *w)
+{
+    struct iommu_ioas_alloc ia = { .size = sizeof(ia) };
+    struct iommu_ioas_map m = { .size = sizeof(m), .flags = W_RW, .length = 0x4000,
+                                .iova = 0x100000 };
+    struct iommu_test_cmd t = { .size = sizeof(t) };
+    struct iommu_fault_alloc f = { .size = sizeof(f) };
+
+    wrec(w, "IOAS_ALLOC", 0, 0, &ia, sizeof(ia));
+    wrec(w, "TEST_MOCK_DOMAIN", FZ_F_REMAP, 0, &t, sizeof(t));
+    wrec(w, "IOAS_MAP", FZ_F_REMAP | W_ARENA, 0, &m, sizeof(m));
+    wrec(w, "TEST_CREATE_ACCESS", FZ_F_REMAP, 0, &t, sizeof(t));
+    wrec(w, "FAULT_QUEUE_ALLOC", 0, 0, &f, sizeof(f));
+    wrec(w, "READ", 0, 64, NULL, 0);
+    wrec(w, "FAIL_NTH", 0, 1, NULL, 0);
+    wrec(w, "IOAS_MAP", FZ_F_REMAP | W_ARENA, 0, &m, sizeof(m));
+    wrec(w, "REOPEN", 0, 0, NULL, 0);
+}
+
+static void warm_up(void)
+{
+    int fds[2 + MAX_DEVS + MAX_XFDS + 8];
+    struct wbuf w;
+
+    /* fd table leaves and pooled files for as many fds as an input holds */
+    for (unsigned i = 0; i < ARRAY_SIZE(fds); i++)
+        fds[i] = mockfd_open();
+    for (unsigned i = 0; i < ARRAY_SIZE(fds); i++)
+        if (fds[i] >= 0)
+            mockfd_close(fds[i]);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int d = 0; d < ndevices; d++) {
+            w.n = 0;
+            warm_device(&w, (unsigned)d);
+            fuzz_ioctl_one(w.b, w.n);
+        }
+        w.n = 0;
+        warm_selftest(&w);
+        fuzz_ioctl_one(w.b, w.n);
+    }
 }
