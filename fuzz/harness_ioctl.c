@@ -261,6 +261,16 @@ unsigned fuzz_ioctl_nverbs(void) { return ARRAY_SIZE(verbs); }
  * address (EFAULT without any risk of hitting our own memory). */
 static const uint64_t raw_ptrs[4] = { 0, 8, 0xdead000000000000ull, 0xffff800000001000ull };
 
+#ifndef FZ_HAVE_LSAN
+/* Plain builds: a few reused page-aligned slots instead of posix_memalign
+ * (a page-aligned malloc costs more than many calls do). At most 7 buffers
+ * are live at once (a call's struct and its 6 pointer fields). */
+#define PSLOT_LEN (HEAP_MAX + 4096u)   /* > every size a buffer can have */
+#define NPSLOTS 8u
+static uint8_t *pslots;
+static uint8_t pslot_used[NPSLOTS];
+#endif
+
 static uint8_t *arena;            /* guard page, ARENA_LEN, guard page */
 static int memfd = -1;
 static int ndevices;              /* platform devices */
@@ -297,6 +307,12 @@ void fuzz_ioctl_setup(void)
     mprotect(m, 4096, PROT_NONE);
     mprotect(m + 4096 + ARENA_LEN, 4096, PROT_NONE);
     arena = m + 4096;
+#ifndef FZ_HAVE_LSAN
+    pslots = mmap(NULL, (size_t)NPSLOTS * PSLOT_LEN, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (pslots == MAP_FAILED)
+        pslots = NULL;   /* posix_memalign then */
+#endif
     memfd = memfd_create("fuzz-map-file", 0);
     if (memfd >= 0 && ftruncate(memfd, (off_t)ARENA_LEN))
         perror("fuzz: memfd");
@@ -340,13 +356,34 @@ struct run {
  * AFL++ sees as instability. Exact size still: ASan poisons the rest. */
 static void *page_alloc(size_t n, bool zero)
 {
-    void *p;
+    void *p = NULL;
 
-    if (posix_memalign(&p, 4096, n ? n : 1))
+#ifndef FZ_HAVE_LSAN
+    for (unsigned i = 0; pslots && n <= PSLOT_LEN && i < NPSLOTS; i++)
+        if (!pslot_used[i]) {
+            pslot_used[i] = 1;
+            p = pslots + (size_t)i * PSLOT_LEN;
+            break;
+        }
+#endif
+    if (!p && posix_memalign(&p, 4096, n ? n : 1))
         abort();
     if (zero)
         memset(p, 0, n ? n : 1);
     return p;
+}
+
+static void page_free(void *p)
+{
+#ifndef FZ_HAVE_LSAN
+    uintptr_t off = (uintptr_t)p - (uintptr_t)pslots;
+
+    if (pslots && p && off < (uintptr_t)NPSLOTS * PSLOT_LEN) {
+        pslot_used[off / PSLOT_LEN] = 0;
+        return;
+    }
+#endif
+    free(p);
 }
 
 static void die(const struct run *r, const char *what)
@@ -984,9 +1021,9 @@ static void do_struct_call(struct run *r, const struct verb *v, uint8_t flags, u
         }
     }
     for (unsigned i = 0; i < ARRAY_SIZE(pbs); i++)
-        free(pbs[i].heap);
+        page_free(pbs[i].heap);
     free(pre);
-    free(buf);
+    page_free(buf);
 }
 
 static void do_verb(struct run *r, const struct verb *v, uint8_t flags, uint16_t size,
@@ -1037,7 +1074,7 @@ static void do_verb(struct run *r, const struct verb *v, uint8_t flags, uint16_t
             fprintf(stderr, "  #%u DMA %s iova %#llx len %zu pasid %u -> %d%s%s\n", r->step,
                     write ? "write" : "read", (unsigned long long)iova, len, pasid, rc,
                     rc < 0 ? " " : "", rc < 0 ? strerror(errno) : "");
-        free(buf);
+        page_free(buf);
         break;
     }
     case V_REOPEN:
@@ -1064,7 +1101,7 @@ static void do_verb(struct run *r, const struct verb *v, uint8_t flags, uint16_t
             memfd_touched = true;
         (void)mockfd_ioctl(slot_fd(r, sel, false), (unsigned long)(uint32_t)a, buf);
         r->nclean = 0;   /* any request: it may have mapped */
-        free(buf);
+        page_free(buf);
         break;
     }
     case V_READ:
@@ -1078,7 +1115,7 @@ static void do_verb(struct run *r, const struct verb *v, uint8_t flags, uint16_t
             memcpy(buf, pl + 8, plen - 8 < cnt ? plen - 8 : cnt);
         if (mockfd_owns_fd(fd) && fd != memfd)
             (void)(v->kind == V_READ ? mockfd_read(fd, buf, cnt) : mockfd_write(fd, buf, cnt));
-        free(buf);
+        page_free(buf);
         break;
     }
     case V_CLOSE_FD:
