@@ -288,7 +288,9 @@ static bool leak_check =
 
 void fuzz_ioctl_set_leak_check(int on) { leak_check = on; }
 
+#ifndef FZ_HAVE_LSAN
 static void warm_up(void);
+#endif
 
 void fuzz_ioctl_setup(void)
 {
@@ -328,7 +330,12 @@ void fuzz_ioctl_setup(void)
             if (mockfd_platform_add_device(u, rid) >= 0)
                 ndevices++;
     }
+#ifndef FZ_HAVE_LSAN
+    /* Not in sanitized builds: there, under afl-fuzz, inputs after the
+     * warm-up aborted in the per-input leak check (not yet understood; the
+     * same inputs replay clean outside AFL++). */
     warm_up();
+#endif
     trace = getenv("FUZZ_TRACE") != NULL;   /* after the warm-up: inputs only */
 }
 
@@ -1213,6 +1220,7 @@ void fuzz_ioctl_one(const uint8_t *data, size_t len)
 }
 
 /* ---- warm-up (before __AFL_INIT) ------------------------------------------------- */
+#ifndef FZ_HAVE_LSAN
 
 /* The mock initialises much lazily on first use: the uaccess fault handler,
  * the MOCKFD_KERNEL / MOCKFD_RECORD knobs, the fd table's radix leaves, its
@@ -1325,3 +1333,4 @@ static void warm_up(void)
         fuzz_ioctl_one(w.b, w.n);
     }
 }
+#endif /* !FZ_HAVE_LSAN */
