@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include <sys/mman.h>
 
 #include "device.h"
+#include "platform.h"
 
 #define MAX_IOMMUS  16
 #define MAX_DEVICES 256
@@ -43,7 +45,7 @@ static pthread_mutex_t plat_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t mem_once = PTHREAD_ONCE_INIT;
 static struct emu_mem *plat_mem;
 static struct mfd_iommu_unit *units[MAX_IOMMUS];
-static int nunits;
+static int nunits;         /* written under plat_lock; read lock-free (irq poll) */
 static struct mfd_pdev *pdevs[MAX_DEVICES];
 static int npdevs;
 static bool env_loaded;
@@ -350,6 +352,195 @@ static void guest_unmap(uint64_t pa, uint64_t len)
     pthread_mutex_unlock(&pin_lock);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Interrupts and the drivers' log (platform.h). */
+
+struct mfd_unit_irq {
+    uint64_t db;                    /* doorbell page (gpa == host address); 0 none */
+    unsigned nvec;
+    uint64_t irqs[MFD_MSI_MAX_VECS];
+    /* the log ring, under log_lock */
+    char ring[MFD_LOG_LINES][MFD_LOG_LEN];
+    uint64_t lines, records;
+};
+
+/* Doorbells by unit index, for the lock-free poll; set by msi_alloc during
+ * probe (before the unit is published), cleared if the probe fails. */
+static uint64_t *doorbells[MAX_IOMMUS];
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static mfd_platform_log_hook log_hook;         /* under log_lock */
+static void *log_hook_arg;
+static int dmesg = -1;                         /* MOCKFD_DMESG, read once */
+
+/* x86-like vector numbers: non-zero, so a written doorbell word is never 0 */
+#define MSI_VECTOR_BASE 0x20u
+
+static int msi_alloc(struct mfd_iommu_unit *u, unsigned nvec, struct mfd_msi_msg *msgs)
+{
+    struct mfd_unit_irq *q = u->irq;
+    unsigned v;
+
+    if (!q || !nvec || nvec > MFD_MSI_MAX_VECS || q->db || u->index < 0 ||
+        u->index >= MAX_IOMMUS)
+        return -EINVAL;
+    q->db = table_alloc(4096);
+    if (!q->db)
+        return -ENOMEM;
+    q->nvec = nvec;
+    for (v = 0; v < nvec; v++) {
+        msgs[v].addr = q->db + 4 * v;
+        msgs[v].data = MSI_VECTOR_BASE + (unsigned)u->index * MFD_MSI_MAX_VECS + v;
+    }
+    __atomic_store_n(&doorbells[u->index], (uint64_t *)(uintptr_t)q->db, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/* The unit's interrupt state goes with a unit that failed to probe. */
+static void irq_free(struct mfd_iommu_unit *u)
+{
+    if (!u->irq)
+        return;
+    if (u->irq->db) {
+        __atomic_store_n(&doorbells[u->index], NULL, __ATOMIC_RELEASE);
+        table_free(u->irq->db, 4096);
+    }
+    free(u->irq);
+    u->irq = NULL;
+}
+
+static void plat_log(struct mfd_iommu_unit *u, bool record, const char *fmt, ...)
+{
+    struct mfd_unit_irq *q = u->irq;
+    char *line;
+    va_list ap;
+
+    if (!q)
+        return;
+    pthread_mutex_lock(&log_lock);
+    line = q->ring[q->lines % MFD_LOG_LINES];
+    va_start(ap, fmt);
+    vsnprintf(line, MFD_LOG_LEN, fmt, ap);
+    va_end(ap);
+    q->lines++;
+    if (record)
+        q->records++;
+    if (dmesg < 0) {
+        const char *e = getenv("MOCKFD_DMESG");
+
+        dmesg = e && *e && strcmp(e, "0");
+    }
+    if (dmesg)
+        fprintf(stderr, "mockfd: iommu%d: %s\n", u->index, line);
+    if (log_hook)
+        log_hook(log_hook_arg, u->index, u->hw, line);
+    pthread_mutex_unlock(&log_lock);
+}
+
+/* One unit: each doorbell word written since the last look is taken (set
+ * back to 0) and its vector's handler runs. Nothing written: one load. */
+static void irq_poll_unit(int i)
+{
+    uint64_t *db = __atomic_load_n(&doorbells[i], __ATOMIC_ACQUIRE);
+    struct mfd_iommu_unit *u;
+    unsigned v;
+
+    /* vectors 0 and 1 share the first 8 bytes (MFD_MSI_MAX_VECS == 2) */
+    if (!db || !__atomic_load_n(db, __ATOMIC_ACQUIRE))
+        return;
+    u = units[i];
+    for (v = 0; v < u->irq->nvec; v++) {
+        uint32_t *slot = (uint32_t *)db + v;
+
+        if (!__atomic_exchange_n(slot, 0, __ATOMIC_ACQ_REL))
+            continue;
+        __atomic_fetch_add(&u->irq->irqs[v], 1, __ATOMIC_RELAXED);
+        if (u->drv->irq)
+            u->drv->irq(u, v);
+    }
+}
+
+void mfd_platform_irq_poll(void)
+{
+    int n = __atomic_load_n(&nunits, __ATOMIC_ACQUIRE), i;
+
+    for (i = 0; i < n; i++)
+        irq_poll_unit(i);
+}
+
+static struct mfd_unit_irq *irq_of(int index)
+{
+    int n = __atomic_load_n(&nunits, __ATOMIC_ACQUIRE);
+
+    return index >= 0 && index < n ? units[index]->irq : NULL;
+}
+
+int mfd_platform_irq_stats(int index, struct mfd_irq_stats *out)
+{
+    struct mfd_unit_irq *q = irq_of(index);
+    unsigned v;
+
+    if (!q)
+        return -ENOENT;
+    memset(out, 0, sizeof(*out));
+    out->nvec = q->nvec;
+    for (v = 0; v < q->nvec; v++) {
+        out->msi_addr[v] = q->db + 4 * v;
+        out->msi_data[v] = MSI_VECTOR_BASE + (unsigned)index * MFD_MSI_MAX_VECS + v;
+        out->irqs[v] = __atomic_load_n(&q->irqs[v], __ATOMIC_RELAXED);
+    }
+    pthread_mutex_lock(&log_lock);
+    out->lines = q->lines;
+    out->records = q->records;
+    pthread_mutex_unlock(&log_lock);
+    return 0;
+}
+
+int mfd_platform_log_line(int index, uint64_t seq, char *buf, size_t len)
+{
+    struct mfd_unit_irq *q = irq_of(index);
+    int rc = 0;
+
+    if (!q)
+        return -ENOENT;
+    pthread_mutex_lock(&log_lock);
+    if (seq >= q->lines)
+        rc = -ENOENT;
+    else if (q->lines - seq > MFD_LOG_LINES)
+        rc = -ENODATA;
+    else if (buf && len)
+        snprintf(buf, len, "%s", q->ring[seq % MFD_LOG_LINES]);
+    pthread_mutex_unlock(&log_lock);
+    return rc;
+}
+
+int64_t mfd_platform_log_find(int index, uint64_t from, const char *needle)
+{
+    struct mfd_unit_irq *q = irq_of(index);
+    int64_t found = -ENOENT;
+    uint64_t seq;
+
+    if (!q || !needle)
+        return -ENOENT;
+    pthread_mutex_lock(&log_lock);
+    seq = q->lines > MFD_LOG_LINES ? q->lines - MFD_LOG_LINES : 0;
+    for (seq = seq > from ? seq : from; seq < q->lines; seq++)
+        if (strstr(q->ring[seq % MFD_LOG_LINES], needle)) {
+            found = (int64_t)seq;
+            break;
+        }
+    pthread_mutex_unlock(&log_lock);
+    return found;
+}
+
+void mfd_platform_set_log_hook(mfd_platform_log_hook fn, void *arg)
+{
+    pthread_mutex_lock(&log_lock);
+    log_hook = fn;
+    log_hook_arg = arg;
+    pthread_mutex_unlock(&log_lock);
+}
+
 static const struct mfd_platform_ops plat_ops = {
     .table_alloc = table_alloc,
     .table_free = table_free,
@@ -357,6 +548,8 @@ static const struct mfd_platform_ops plat_ops = {
     .guest_map = guest_map,
     .guest_unmap = guest_unmap,
     .copy_struct_from_user = mfd_copy_struct_from_user,
+    .msi_alloc = msi_alloc,
+    .log = plat_log,
 };
 
 /* ------------------------------------------------------------------------ */
@@ -414,18 +607,20 @@ static int add_iommu_locked(const char *spec)
         return -ENOSPC;
     u = calloc(1, sizeof(*u));
     m = mfd_platform_mem();
-    if (!u || !m) {
+    if (!u || !m || !(u->irq = calloc(1, sizeof(*u->irq)))) {
         free(u);
         return -ENOMEM;
     }
     u->drv = driver_for(model);
     if (!u->drv) {
+        free(u->irq);
         free(u);
         return -ENODEV;
     }
     u->hw = emu_iommu_new(model, profile[0] ? profile : NULL, m);
     if (!u->hw) {
         rc = errno ? -errno : -EINVAL;
+        free(u->irq);
         free(u);
         return rc;
     }
@@ -440,12 +635,15 @@ static int add_iommu_locked(const char *spec)
     /* probe takes locks below ours only (pool, its own) */
     rc = u->drv->probe(u);
     if (rc) {
+        irq_free(u);
         emu_iommu_free(u->hw);
         free(u);
         return rc;
     }
     units[nunits] = u;
-    return nunits++;
+    /* publish after the unit is complete: the irq poll reads lock-free */
+    __atomic_store_n(&nunits, nunits + 1, __ATOMIC_RELEASE);
+    return nunits - 1;
 }
 
 static int add_device_locked(int iommu_index, uint32_t rid)

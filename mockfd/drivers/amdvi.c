@@ -236,6 +236,7 @@ static void free_unit(struct amdvi_unit *au)
         p->table_free(au->sem, 4096);
     free(au->att);
     pthread_mutex_destroy(&au->cmd_lock);
+    pthread_mutex_destroy(&au->evt_lock);
     free(au);
 }
 
@@ -250,6 +251,7 @@ static int amdvi_probe(struct mfd_iommu_unit *u)
         return -ENOMEM;
     au->u = u;
     pthread_mutex_init(&au->cmd_lock, NULL);
+    pthread_mutex_init(&au->evt_lock, NULL);
     au->efr = rd(au, AMDVI_EFR, 8);
     au->efr2 = rd(au, AMDVI_EFR2, 8);
     /* HATS=11b is "host translation disabled" (amd_iommu_hatdis): no v1
@@ -295,19 +297,23 @@ static int amdvi_probe(struct mfd_iommu_unit *u)
     /* 6. amd_iommu_flush_all_caches */
     if ((rc = flush_all_caches(au)))
         goto fail_disable;
-    /* 7. amd_iommu_enable_interrupts: iommu_enable_event_buffer, then the
-     * event interrupt (no MSI is programmed: interrupts are only counted) */
+    /* 7. amd_iommu_enable_interrupts: iommu_enable_event_buffer, the MSI
+     * (iommu_init_irq -> iommu_setup_msi), then the event interrupt */
     wr(au, AMDVI_EVTLOG, 8, au->evt_log | ((uint64_t)RING_LEN << 56));
     wr(au, AMDVI_EVT_HEAD, 4, 0);
     wr(au, AMDVI_EVT_TAIL, 4, 0);
+    if ((rc = amdvi_irq_setup(au)))
+        goto fail_disable;
     ctrl_set(au, CTRL_EVT_LOG_EN, true);
     ctrl_set(au, CTRL_EVT_INT_EN, true);
 
     pthread_mutex_lock(&amdvi_lock);
     for (i = 0; i < MAX_UNITS && live[i]; i++)
         ;
-    if (i < MAX_UNITS)
+    if (i < MAX_UNITS) {
         live[i] = au;
+        au->index = (unsigned)i;
+    }
     pthread_mutex_unlock(&amdvi_lock);
     if (i == MAX_UNITS) {
         rc = -ENOSPC;
@@ -544,4 +550,5 @@ const struct mfd_iommu_driver mfd_amdvi_driver = {
     .attach_dev = amdvi_attach_dev,
     .detach_dev = amdvi_detach_dev,
     .iotlb_sync = amdvi_iotlb_sync,
+    .irq = amdvi_irq,
 };

@@ -111,6 +111,8 @@ struct amdvi_domain;
 struct amdvi_unit {
     struct mfd_iommu_unit *u;
     pthread_mutex_t cmd_lock;       /* command ring and semaphore */
+    pthread_mutex_t evt_lock;       /* the event log interrupt thread */
+    unsigned index;                 /* N of "ivhdN" (Linux iommu->index) */
     uint64_t efr, efr2;
     unsigned hpt_level;             /* HATS + 4 */
     uint64_t pgsize_bitmap;         /* amd_iommu_pgsize_bitmap */
@@ -165,6 +167,12 @@ int amdvi_completion_wait(struct amdvi_unit *au);
 int amdvi_flush_dte(struct amdvi_unit *au, uint16_t devid);
 /* INVALIDATE_IOMMU_PAGES for [addr, addr+size) of domid, no wait. */
 int amdvi_flush_pages(struct amdvi_unit *au, uint16_t domid, uint64_t addr, uint64_t size);
+
+/* amdvi_event.c */
+/* Program the event-log MSI (probe, before EventIntEn). 0 or -errno. */
+int amdvi_irq_setup(struct amdvi_unit *au);
+/* The interrupt thread (drv->irq): consume the event log. */
+void amdvi_irq(struct mfd_iommu_unit *u, unsigned vec);
 
 /* amdvi_dev.c (callers hold amdvi_lock where noted) */
 int amdvi_domid_alloc(void);

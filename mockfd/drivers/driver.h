@@ -29,6 +29,17 @@
 #include "../../emu/emu.h"
 #include "../core/domain.h"
 
+struct mfd_iommu_unit;
+
+/* An MSI message (the kernel's struct msi_msg): the 32-bit data the device
+ * writes to the doorbell address to raise its interrupt. */
+struct mfd_msi_msg {
+    uint64_t addr;
+    uint32_t data;
+};
+/* Vectors one IOMMU may allocate (SMMUv3: EVTQ + GERROR; PRIQ is unused). */
+#define MFD_MSI_MAX_VECS 2
+
 /* Services the platform gives every driver. */
 struct mfd_platform_ops {
     /* `size` bytes (a multiple of 4096, a power of two) of zeroed guest memory,
@@ -48,7 +59,23 @@ struct mfd_platform_ops {
     /* copy_struct_from_user() for driver data of HWPT_ALLOC (the kernel's
      * iommu_copy_struct_from_user): -EFAULT, -E2BIG (non-zero tail). */
     int (*copy_struct_from_user)(void *dst, size_t ksize, uint64_t uptr, size_t usize);
+    /* The irqchip's MSI allocation (platform_device_msi_init_and_alloc_irqs /
+     * pci_enable_msi): fills msgs[0..nvec) with the doorbell address and data
+     * of each vector; the driver programs them into its MSI registers. A
+     * 32-bit write of the data to the address raises vector v: the platform
+     * notices it after a device DMA (mfd_platform_irq_poll, platform.h) and
+     * calls drv->irq(u, v). 0, -EINVAL (nvec 0 or > MFD_MSI_MAX_VECS, or a
+     * second allocation), -ENOMEM. Freed with the unit. */
+    int (*msi_alloc)(struct mfd_iommu_unit *u, unsigned nvec, struct mfd_msi_msg *msgs);
+    /* printk of a driver: one line (no newline) into the unit's bounded log
+     * (platform.h). `record` marks the first line of one decoded hardware
+     * fault / event record, which the log counts separately. */
+    void (*log)(struct mfd_iommu_unit *u, bool record, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 };
+
+/* Platform-private interrupt and log state of a unit (platform.c). */
+struct mfd_unit_irq;
 
 /* One IOMMU instance as a driver sees it (the kernel's struct iommu_device +
  * the driver's private state). */
@@ -60,6 +87,7 @@ struct mfd_iommu_unit {
     const struct mfd_iommu_driver *drv;
     char profile[32];                       /* "" for the default */
     void *priv;                             /* driver state (probe sets it) */
+    struct mfd_unit_irq *irq;               /* platform: doorbells, log */
 };
 
 /* Capabilities the core asks about (the kernel's enum iommu_cap). */
@@ -124,6 +152,13 @@ struct mfd_iommu_driver {
     /* iommu_iotlb_sync after a dirty harvest: make the hardware forget
      * cached "dirty already set" state for d. */
     void (*iotlb_sync)(struct mfd_domain *d);
+
+    /* The (threaded) interrupt handler of MSI vector `vec` (msi_alloc):
+     * called by the platform once per doorbell write it notices, outside
+     * every core lock; it reads the hardware through MMIO and guest memory
+     * only and serialises with the driver's other users itself. Optional:
+     * NULL when the driver requests no interrupt. */
+    void (*irq)(struct mfd_iommu_unit *u, unsigned vec);
 
     /* ---- optional (NULL in the hardware drivers; the selftest mock has
      * them): nesting, iommufd.md §4.10 / §4.14. */

@@ -57,6 +57,11 @@ static int write_reg_sync(struct smmu_unit *su, uint32_t val, uint64_t reg, uint
     return -ETIMEDOUT;
 }
 
+int smmu_write_reg_sync(struct smmu_unit *su, uint32_t val, uint64_t reg, uint64_t ack)
+{
+    return write_reg_sync(su, val, reg, ack);
+}
+
 /* arm_smmu_update_gbpa (smmuv3.md §3.3): wait Update=0, write all fields with
  * Update=1, wait Update=0. */
 static int update_gbpa(struct smmu_unit *su, uint32_t set, uint32_t clr)
@@ -114,23 +119,60 @@ static void q_write(struct smmu_unit *su, uint32_t p, uint64_t c0, uint64_t c1)
     emu_mem_write64(su->u->mem, slot + 8, c1);
 }
 
-/* The GERROR handler's part for the command queue (arm_smmu_gerror_handler +
- * arm_smmu_cmdq_skip_err): an illegal command is overwritten in place with a
- * CMD_SYNC, an abort or ATC_INV sync error is retried, then GERRORN := GERROR
- * acknowledges and the SMMU resumes from CONS (smmuv3.md §3.5, §7.2). */
-static bool handle_gerror(struct smmu_unit *su)
+/* arm_smmu_gerror_handler (+ arm_smmu_cmdq_skip_err): the GERROR interrupt
+ * handler, also run from the CMD_SYNC poll loop since the mock's cmdq waiter
+ * cannot be interrupted. Active errors are GERROR ^ GERRORN (smmuv3.md
+ * §3.5); each is reported with the kernel's text, an illegal command is
+ * overwritten in place with a CMD_SYNC (an abort or ATC_INV sync error is
+ * simply retried), Service Failure Mode disables the SMMU, then
+ * GERRORN := GERROR acknowledges and the SMMU resumes from CONS (§7.2).
+ * Errors outside GERROR_ERR_MASK are left alone (IRQ_NONE). Caller holds
+ * su->lock. True if something was active. */
+bool smmu_gerror_handle(struct smmu_unit *su)
 {
+    static const char *const cerror[] = { "No error", "Illegal command",
+                                          "Abort on command fetch", "ATC invalidate timeout" };
+    static const struct { uint32_t bit; const char *text; } msgs[] = {
+        { GERROR_MSI_GERROR_ABT, "GERROR MSI write aborted" },
+        { GERROR_MSI_PRIQ_ABT, "PRIQ MSI write aborted" },
+        { GERROR_MSI_EVTQ_ABT, "EVTQ MSI write aborted" },
+        { GERROR_MSI_CMDQ_ABT, "CMDQ MSI write aborted" },
+        { GERROR_PRIQ_ABT, "PRIQ write aborted -- events may have been lost" },
+        { GERROR_EVTQ_ABT, "EVTQ write aborted -- events may have been lost" },
+    };
     uint32_t gerror = smmu_rd32(su, SMMU_R_GERROR), gerrorn = smmu_rd32(su, SMMU_R_GERRORN);
     uint32_t active = gerror ^ gerrorn;
+    size_t i;
 
-    if (!active)
+    if (!(active & GERROR_ERR_MASK))
         return false;
+    smmu_log(su, false, "unexpected global error reported (0x%08x), this could be serious",
+             active);
+    if (active & GERROR_SFM_ERR) {
+        smmu_log(su, false, "device has entered Service Failure Mode!");
+        write_reg_sync(su, 0, SMMU_R_CR0, SMMU_R_CR0ACK);   /* arm_smmu_device_disable */
+    }
+    for (i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
+        if (active & msgs[i].bit)
+            smmu_log(su, false, "%s", msgs[i].text);
     if (active & GERROR_CMDQ_ERR) {
-        uint32_t cons = smmu_rd32(su, SMMU_R_CMDQ_CONS);
+        uint32_t cons = smmu_rd32(su, SMMU_R_CMDQ_CONS), idx = CMDQ_CONS_ERR(cons);
 
-        if (CMDQ_CONS_ERR(cons) == CMDQ_ERR_ILL)
+        smmu_log(su, false, "CMDQ error (cons 0x%08x): %s", cons,
+                 idx < sizeof(cerror) / sizeof(cerror[0]) ? cerror[idx] : "Unknown");
+        if (idx == CMDQ_ERR_ABT)
+            smmu_log(su, false, "retrying command fetch");
+        if (idx != CMDQ_ERR_ABT && idx != 0 && idx != CMDQ_ERR_ATC_INV_SYNC) {
+            uint64_t slot = su->cmdq + (uint64_t)q_idx(su, cons) * 16, cmd[2] = { 0, 0 };
+
+            emu_mem_read64(su->u->mem, slot, &cmd[0]);
+            emu_mem_read64(su->u->mem, slot + 8, &cmd[1]);
+            smmu_log(su, false, "skipping command in error state:");
+            smmu_log(su, false, "\t0x%016llx", (unsigned long long)cmd[0]);
+            smmu_log(su, false, "\t0x%016llx", (unsigned long long)cmd[1]);
             q_write(su, cons, CMD_SYNC | CMD_SYNC_CS_SEV | CMD_SYNC_MSH_ISH |
                                   CMD_SYNC_MSIATTR_OIWB, 0);
+        }
     }
     smmu_wr32(su, SMMU_R_GERRORN, gerror);
     return true;
@@ -156,7 +198,7 @@ static int poll_sync(struct smmu_unit *su, uint32_t sync)
             if (cons == su->cmdq_prod)
                 return 0;
         }
-        handle_gerror(su);
+        smmu_gerror_handle(su);
     }
     return -ETIMEDOUT;
 }
@@ -482,11 +524,8 @@ static int device_reset(struct smmu_unit *su)
         if ((rc = write_reg_sync(su, enables, SMMU_R_CR0, SMMU_R_CR0ACK)))
             return rc;
     }
-    /* arm_smmu_setup_irqs: IRQ_CTRL off, MSI addresses 0 (wired), then on */
-    if ((rc = write_reg_sync(su, 0, SMMU_R_IRQ_CTRL, SMMU_R_IRQ_CTRLACK)))
-        return rc;
-    if ((rc = write_reg_sync(su, IRQ_CTRL_EVTQ | IRQ_CTRL_GERROR, SMMU_R_IRQ_CTRL,
-                             SMMU_R_IRQ_CTRLACK)))
+    /* arm_smmu_setup_irqs: IRQ_CTRL off, the MSIs, then EVTQ|GERROR on */
+    if ((rc = smmu_setup_irqs(su)))
         return rc;
     enables |= CR0_SMMUEN;
     return write_reg_sync(su, enables, SMMU_R_CR0, SMMU_R_CR0ACK);
@@ -517,6 +556,12 @@ static int smmu_probe(struct mfd_iommu_unit *u)
     }
     if ((rc = smmu_strtab_init(su)))
         goto fail;
+    {
+        /* the platform device's instance number (arm-smmu-v3.N.auto) */
+        static unsigned next_dev;
+
+        su->dev_index = __atomic_fetch_add(&next_dev, 1, __ATOMIC_RELAXED);
+    }
     if ((rc = device_reset(su)))
         goto fail;
     u->priv = su;
@@ -786,4 +831,5 @@ const struct mfd_iommu_driver mfd_smmuv3_driver = {
     .attach_dev = smmu_attach_dev,
     .detach_dev = smmu_detach_dev,
     .iotlb_sync = smmu_iotlb_sync,
+    .irq = smmu_irq_thread,
 };

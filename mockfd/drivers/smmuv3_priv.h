@@ -87,6 +87,19 @@
 #define IRQ_CTRL_GERROR (1u << 0)
 #define IRQ_CTRL_EVTQ   (1u << 2)
 #define GERROR_CMDQ_ERR (1u << 0)
+#define GERROR_EVTQ_ABT (1u << 2)
+#define GERROR_PRIQ_ABT (1u << 3)
+#define GERROR_MSI_CMDQ_ABT (1u << 4)
+#define GERROR_MSI_EVTQ_ABT (1u << 5)
+#define GERROR_MSI_PRIQ_ABT (1u << 6)
+#define GERROR_MSI_GERROR_ABT (1u << 7)
+#define GERROR_SFM_ERR  (1u << 8)
+#define GERROR_ERR_MASK 0x1fdu            /* the kernel's GERROR_ERR_MASK */
+/* MSI registers (smmuv3.md §3.6): CFG0 ADDR[51:2], CFG1 data, CFG2 attrs */
+#define SMMU_R_GERROR_IRQ_CFG0 0x068
+#define SMMU_R_EVTQ_IRQ_CFG0   0x0b0
+#define MSI_CFG0_ADDR_MASK  0x000ffffffffffffcull
+#define MEMATTR_DEVICE_nGnRE 0x1u
 #define CMDQ_CONS_ERR(v) (((v) >> 24) & 0x7f)
 #define CMDQ_ERR_ILL    1
 #define CMDQ_ERR_ABT    2
@@ -214,9 +227,12 @@ struct smmu_unit {
     uint64_t cmdq;
     unsigned cmdq_shift;
     uint32_t cmdq_prod;             /* index + wrap bit */
-    /* event queue (left to the reader: the mock has no IRQ thread) */
+    /* event queue, consumed by the EVTQ interrupt thread (smmuv3_evtq.c):
+     * the driver's shadows of PROD and CONS (arm_smmu_ll_queue) */
     uint64_t evtq;
     unsigned evtq_shift;
+    uint32_t evtq_prod, evtq_cons;
+    unsigned dev_index;             /* N of "arm-smmu-v3.N.auto" in the log */
     bool broken;                    /* a handshake timed out */
     /* ids */
     uint8_t *asid_map, *vmid_map;
@@ -249,7 +265,24 @@ int smmu_tlb_inv_range(struct smmu_domain *sd, uint64_t iova, uint64_t size, uin
 int smmu_tlb_inv_context(struct smmu_domain *sd);
 void smmu_id_free(struct smmu_unit *su, struct smmu_domain *sd);
 
+/* The driver's dev_err / dev_warn / dev_info: plat->log with the SMMU's
+ * device name in front (smmuv3_evtq.c). */
+void smmu_log(struct smmu_unit *su, bool record, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The GERROR handler; caller holds su->lock. True if an error was active. */
+bool smmu_gerror_handle(struct smmu_unit *su);
+
+/* smmuv3_evtq.c */
+/* arm_smmu_setup_irqs with MSIs (arm_smmu_setup_msis). 0 or -ETIMEDOUT. */
+int smmu_setup_irqs(struct smmu_unit *su);
+/* The interrupt handlers (drv->irq): vector 0 EVTQ, 1 GERROR. */
+void smmu_irq_thread(struct mfd_iommu_unit *u, unsigned vec);
+/* arm_smmu_write_reg_sync (smmuv3.c). */
+int smmu_write_reg_sync(struct smmu_unit *su, uint32_t val, uint64_t reg, uint64_t ack);
+
 /* smmuv3_ste.c */
+/* The master of StreamID sid exists (arm_smmu_find_master). Caller holds su->lock. */
+bool smmu_sid_has_master(struct smmu_unit *su, uint32_t sid);
 int smmu_strtab_init(struct smmu_unit *su);
 void smmu_strtab_free(struct smmu_unit *su);
 /* Ensure the STE of sid exists (L2 table allocated). */

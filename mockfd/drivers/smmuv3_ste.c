@@ -193,6 +193,11 @@ static struct smmu_master *find_master(struct smmu_unit *su, uint32_t sid)
     return NULL;
 }
 
+bool smmu_sid_has_master(struct smmu_unit *su, uint32_t sid)
+{
+    return find_master(su, sid) != NULL;
+}
+
 static struct smmu_master *get_master(struct smmu_unit *su, uint32_t sid)
 {
     struct smmu_master *m = find_master(su, sid);

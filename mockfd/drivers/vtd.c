@@ -322,6 +322,9 @@ static int vtd_probe(struct mfd_iommu_unit *u)
         if ((rc = vtd_flush_iotlb_global(vu)))
             goto fail;
     }
+    /* init_dmars -> dmar_set_interrupt: the fault event, before TE */
+    if ((rc = vtd_fault_setup(vu)))
+        goto fail;
     vu->gcmd |= GCMD_TE;
     if ((rc = gcmd_handshake(vu, vu->gcmd, GSTS_TES, true)))
         goto fail;
@@ -340,6 +343,8 @@ static void vtd_remove(struct mfd_iommu_unit *u)
         return;
     vu->gcmd &= ~GCMD_TE;
     gcmd_handshake(vu, vu->gcmd, GSTS_TES, false);
+    /* free_iommu -> free_irq: the fault event is masked again */
+    vtd_write(vu, 0x038 /* FECTL */, 4, 1u << 31);
     if (vu->qi) {
         vu->gcmd &= ~GCMD_QIE;
         gcmd_handshake(vu, vu->gcmd, GSTS_QIES, false);
@@ -609,4 +614,5 @@ const struct mfd_iommu_driver mfd_vtd_driver = {
     .attach_dev = vtd_attach_dev,
     .detach_dev = vtd_detach_dev,
     .iotlb_sync = vtd_iotlb_sync,
+    .irq = vtd_fault_irq,
 };

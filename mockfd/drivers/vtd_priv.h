@@ -154,6 +154,12 @@ int vtd_ctx_detach(struct vtd_unit *vu, uint32_t rid, uint32_t pasid, uint16_t *
 int vtd_ctx_set_ssade(struct vtd_unit *vu, uint32_t rid, uint32_t pasid, bool enable);
 void vtd_ctx_free_all(struct vtd_unit *vu);
 
+/* vtd_fault.c */
+/* Program the fault-event MSI and clear old faults (probe). 0 or -errno. */
+int vtd_fault_setup(struct vtd_unit *vu);
+/* The fault-event handler (drv->irq). */
+void vtd_fault_irq(struct mfd_iommu_unit *u, unsigned vec);
+
 /* vtd_pgtable.c */
 extern const struct mfd_domain_ops vtd_domain_ops;
 extern const struct mfd_domain_ops vtd_domain_dirty_ops;

@@ -21,6 +21,7 @@
 
 #include "../../mockfd/core/device.h"
 #include "../../mockfd/core/mockfd_internal.h"
+#include "../../mockfd/core/platform.h"
 #include "../../mockfd/mockfd.h"
 #include "sim.h"
 
@@ -71,6 +72,11 @@ void sim_fini(struct sim *s)
     free(s->tpages);
     s->tpages = NULL;
     s->ntpages = s->captpages = 0;
+    mfd_platform_set_log_hook(NULL, NULL);
+    sim_logs_clear(s);
+    free(s->logs);
+    s->logs = NULL;
+    s->caplog = 0;
 }
 
 /* ---- tokens ------------------------------------------------------------------ */
@@ -1367,6 +1373,47 @@ static void check_cmp(struct sim *s, const char *what, uint64_t got, uint64_t ma
         sim_fail(s, "expect %s %s %s: got %s", what, eq ? "==" : "!=", wb, gb);
 }
 
+/* expect log "TEXT" | expect log none: a driver log line (platform.h) of
+ * the last statement contains TEXT (the words after `log`, single-spaced,
+ * quotes optional) / it logged nothing. */
+static void expect_log(struct sim *s, struct toks *tk)
+{
+    char want[1024];
+    size_t o = 0, n;
+    bool none;
+
+    want[0] = '\0';
+    for (int i = 2; i < tk->n && o < sizeof(want); i++)
+        o += (size_t)snprintf(want + o, sizeof(want) - o, "%s%s", i > 2 ? " " : "", tk->t[i]);
+    n = strlen(want);
+    if (n >= 2 && want[0] == '"' && want[n - 1] == '"') {
+        memmove(want, want + 1, n - 2);
+        want[n - 2] = '\0';
+    } else if (n && (want[0] == '"' || want[n - 1] == '"')) {
+        sim_die(s, "expect log: unbalanced quote");
+    }
+    if (!want[0])
+        sim_die(s, "usage: expect log \"TEXT\" | expect log none");
+    none = !strcmp(want, "none") && tk->n == 3 && tk->t[2][0] != '"';
+    if (s->dry)
+        return;
+    if (none) {
+        if (!s->nlog)
+            sim_say(s, T_EXPECT, "expect log none: ok");
+        else
+            sim_fail(s, "expect log none: got %d line%s, first \"%s\"", s->nlog,
+                     s->nlog == 1 ? "" : "s", s->logs[0]);
+        return;
+    }
+    for (int i = 0; i < s->nlog; i++)
+        if (strstr(s->logs[i], want)) {
+            sim_say(s, T_EXPECT, "expect log \"%s\": ok", want);
+            return;
+        }
+    sim_fail(s, "expect log \"%s\": not among the %d line%s logged", want, s->nlog,
+             s->nlog == 1 ? "" : "s");
+}
+
 static void expect_bits(struct sim *s, struct toks *tk)
 {
     uint64_t room = 0, nbits = 0;
@@ -1493,6 +1540,10 @@ static void st_expect(struct sim *s, struct toks *tk)
             check_cmp(s, "ret", (uint64_t)s->last_ret, UINT64_MAX, true, want, NULL);
         return;
     }
+    if (!strcmp(tk->t[1], "log")) {
+        expect_log(s, tk);
+        return;
+    }
     if (!strcmp(tk->t[1], "bitmap")) {
         expect_bits(s, tk);
         return;
@@ -1613,7 +1664,7 @@ static void st_expect(struct sim *s, struct toks *tk)
 static const struct { const char *n; unsigned bit; } cats[] = {
     { "ioctl", T_IOCTL }, { "mmio", T_MMIO }, { "table", T_TABLE }, { "ad", T_AD },
     { "fault", T_FAULT }, { "inval", T_INVAL }, { "xlate", T_XLATE }, { "event", T_EVENT },
-    { "dma", T_DMA }, { "expect", T_EXPECT }, { "setup", T_SETUP },
+    { "dma", T_DMA }, { "expect", T_EXPECT }, { "setup", T_SETUP }, { "log", T_LOG },
 };
 
 static void st_trace(struct sim *s, struct toks *tk)
@@ -1663,6 +1714,9 @@ static void run_line(struct sim *s, char *line)
     if (!tk.n)
         return;
     w = tk.t[0];
+    /* `expect log` looks at what the last statement that ran logged */
+    if (!s->dry && strcmp(w, "expect") && strcmp(w, "say") && strcmp(w, "trace"))
+        sim_logs_clear(s);
     if (!strcmp(w, "iommu"))
         st_iommu(s, &tk);
     else if (!strcmp(w, "device"))
@@ -1747,6 +1801,7 @@ int sim_run_text(struct sim *s, const char *file, char *text)
     s->trace = trace;
     s->dry = false;
     s->line = 0;
+    mfd_platform_set_log_hook(sim_log_hook, s);
     fail_before(s);
     s->iommufd = mockfd_open();
     fail_after(s, "open iommufd", s->iommufd < 0, false);

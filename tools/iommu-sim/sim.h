@@ -46,9 +46,9 @@ enum { SIM_FDK_RAW, SIM_FDK_FAULT, SIM_FDK_VEVENTQ };
 enum {
     T_IOCTL = 1 << 0, T_MMIO = 1 << 1, T_TABLE = 1 << 2, T_AD = 1 << 3, T_FAULT = 1 << 4,
     T_INVAL = 1 << 5, T_XLATE = 1 << 6, T_EVENT = 1 << 7, T_DMA = 1 << 8, T_EXPECT = 1 << 9,
-    T_SETUP = 1 << 10,
+    T_SETUP = 1 << 10, T_LOG = 1 << 11,
     T_DEFAULT = T_IOCTL | T_MMIO | T_FAULT | T_INVAL | T_EVENT | T_DMA | T_EXPECT | T_SETUP |
-                T_XLATE | T_AD,
+                T_XLATE | T_AD | T_LOG,
 };
 
 struct sim {
@@ -86,6 +86,11 @@ struct sim {
     unsigned char *rec_data;
     size_t rec_len;
     bool have_recs;
+
+    /* the drivers' log lines (mockfd/core/platform.h) of the last
+     * statement that ran, for `expect log` */
+    char **logs;
+    int nlog, caplog;
 
     int failed;               /* expects that did not hold */
 
@@ -143,6 +148,9 @@ void sym_addr(struct sim *s, uint64_t v, char *buf, size_t len);
 void sym_val(struct sim *s, uint64_t v, char *buf, size_t len);
 void sym_text(struct sim *s, const char *in, char *out, size_t len);
 void sim_hook(void *opaque, const struct emu_iommu *iommu, const struct emu_trace_rec *rec);
+/* mfd_platform_log_hook: a driver's log line (traced, kept for expect log) */
+void sim_log_hook(void *arg, int index, struct emu_iommu *hw, const char *line);
+void sim_logs_clear(struct sim *s);
 const char *iommu_symname(struct sim *s, const struct emu_iommu *hw);
 
 /* ---- records.c: fault-fd and vEVENTQ-fd records ---- */

@@ -6,6 +6,7 @@
  * Deterministic: host addresses are printed relative to the buffer or the
  * driver table pool they fall in ("buf0+0x10", "pool+0x3000").
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -440,4 +441,74 @@ void sim_hook(void *opaque, const struct emu_iommu *iommu, const struct emu_trac
         break;
     }
     tr_emit(s, &t, cat, text);
+}
+
+/* A driver log line: "0x..." numbers as in any decoded string, and bare
+ * 16-digit hex words (the kernel's %016llx, e.g. AMD-Vi "DTE[0]: ...")
+ * symbolised when they hold a buffer or table address, so the trace is the
+ * same in every build. */
+static void sym_log(struct sim *s, const char *in, char *out, size_t len)
+{
+    char tmp[1024];
+    size_t o = 0;
+    const char *start = in;
+
+    while (*in && o + 1 < sizeof(tmp)) {
+        bool word = in == start || (!isalnum((unsigned char)in[-1]) && in[-1] != '_');
+        size_t n = 0;
+
+        while (word && n < 17 && isxdigit((unsigned char)in[n]))
+            n++;
+        if (word && n == 16 && !isalnum((unsigned char)in[16])) {
+            char hex[17], nb[96];
+
+            memcpy(hex, in, 16);
+            hex[16] = '\0';
+            sym_val(s, strtoull(hex, NULL, 16), nb, sizeof(nb));
+            if (strncmp(nb, "0x", 2)) {
+                o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, "%s", nb);
+                if (o >= sizeof(tmp))
+                    o = sizeof(tmp) - 1;
+                in += 16;
+                continue;
+            }
+        }
+        tmp[o++] = *in++;
+    }
+    tmp[o] = '\0';
+    sym_text(s, tmp, out, len);
+}
+
+void sim_logs_clear(struct sim *s)
+{
+    for (int i = 0; i < s->nlog; i++)
+        free(s->logs[i]);
+    s->nlog = 0;
+}
+
+void sim_log_hook(void *arg, int index, struct emu_iommu *hw, const char *line)
+{
+    struct sim *s = arg;
+    const char *in = iommu_symname(s, hw);
+    char sl[1024], text[1200];
+    struct trec t;
+
+    (void)index;
+    sym_log(s, line, sl, sizeof(sl));
+    if (s->nlog == s->caplog) {
+        int nc = s->caplog ? 2 * s->caplog : 16;
+        char **nl = realloc(s->logs, (size_t)nc * sizeof(*nl));
+
+        if (nl) {
+            s->logs = nl;
+            s->caplog = nc;
+        }
+    }
+    if (s->nlog < s->caplog && (s->logs[s->nlog] = strdup(sl)))
+        s->nlog++;
+    tr_begin(&t, "log");
+    tr_kv(&t, NULL, "iommu", "%s", in);
+    tr_kv(&t, NULL, "text", "%s", sl);
+    snprintf(text, sizeof(text), "  log %s: %s", in, sl);
+    tr_emit(s, &t, T_LOG, text);
 }
