@@ -253,7 +253,7 @@ int mfd_fault_alloc(struct mfd_ucmd *ucmd)
     if (!ff)
         return -ENOMEM;
     ff->ctx = ctx;
-    fd = mfd_file_new_fd();
+    fd = mfd_file_new_eventfd();
     if (fd < 0) {
         free(ff);
         return fd;

@@ -21,9 +21,14 @@
 #include "mockfd_internal.h"
 #include "mockfd/mockfd_ext.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -116,7 +121,89 @@ static void file_free(struct mfd_file *f)
     pthread_mutex_unlock(&pool_lock);
 }
 
+/*
+ * The real file behind iommufd and VFIO device fds. Those fds need a real
+ * number (the LD_PRELOAD shim hands them to unmodified programs) but no
+ * state of their own: the mock keeps everything in struct mfd_file. So each
+ * is a dup of one library-held memfd, like the kernel's many struct files of
+ * one /dev/iommu inode; a fresh anonymous file per fd cost an eventfd() plus
+ * its __fput on close (~3 us per open/close pair, the largest system cost of
+ * the fuzzing harness, docs/fuzzing.md). The template sits at a high number,
+ * so the numbers the user sees are the lowest free ones as with the kernel.
+ * The user may close or dup2() over that number (closefrom() before exec):
+ * each dup is checked against the template's inode, and a number that is no
+ * longer ours is abandoned, never closed. Raw syscalls: inside the shim, the
+ * libc names fcntl/close are its own intercepts.
+ */
+static struct { int fd; dev_t dev; ino_t ino; } tmpl = { .fd = -1 };
+static pthread_mutex_t tmpl_lock = PTHREAD_MUTEX_INITIALIZER;
+#define TMPL_FD_MIN 512
+
+static bool is_tmpl_file(int fd)
+{
+    struct stat st;
+
+    return !fstat(fd, &st) && st.st_dev == tmpl.dev && st.st_ino == tmpl.ino;
+}
+
+/* Called with tmpl_lock held. 0 or -errno. */
+static int tmpl_create(void)
+{
+    struct rlimit rl;
+    struct stat st;
+    long hi;
+    int fd = memfd_create("iommufd-mock", MFD_CLOEXEC);
+
+    if (fd < 0)
+        return -errno;
+    hi = TMPL_FD_MIN;
+    if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur <= 2 * TMPL_FD_MIN)
+        hi = (long)rl.rlim_cur / 2;
+    hi = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, hi);
+    if (hi >= 0) {
+        syscall(SYS_close, fd);
+        fd = (int)hi;
+    }
+    if (fstat(fd, &st)) {
+        int e = errno;
+
+        syscall(SYS_close, fd);
+        return -e;
+    }
+    tmpl.fd = fd;
+    tmpl.dev = st.st_dev;
+    tmpl.ino = st.st_ino;
+    return 0;
+}
+
 int mfd_file_new_fd(void)
+{
+    int rc = 0;
+    long fd = -1;
+
+    pthread_mutex_lock(&tmpl_lock);
+    for (int tries = 0; tries < 2; tries++) {
+        if (tmpl.fd < 0 && (rc = tmpl_create()))
+            break;
+        fd = syscall(SYS_fcntl, tmpl.fd, F_DUPFD_CLOEXEC, 0);
+        if (fd >= 0 && is_tmpl_file((int)fd))
+            break;
+        if (fd < 0 && errno != EBADF) {
+            rc = -errno;            /* EMFILE: the fd table is full */
+            break;
+        }
+        if (fd >= 0)
+            syscall(SYS_close, fd);  /* our dup of somebody else's file */
+        fd = -1;
+        rc = -EBADF;
+        tmpl.fd = -1;               /* not ours any more: abandoned */
+    }
+    pthread_mutex_unlock(&tmpl_lock);
+    return fd >= 0 ? (int)fd : rc;
+}
+
+int mfd_file_new_eventfd(void)
 {
     int fd = eventfd(0, EFD_CLOEXEC);
 

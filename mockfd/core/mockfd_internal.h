@@ -201,9 +201,13 @@ struct mfd_file {
     struct mfd_file *next_free;    /* internal: recycling pool */
 };
 
-/* A fresh real fd to install a file under (eventfd, close-on-exec), or
- * -errno. */
+/* A fresh real fd to install a file under (close-on-exec), or -errno: a
+ * dup of the library's inert template file, for files whose real fd carries
+ * no state (iommufd, VFIO device, access fds). */
 int mfd_file_new_fd(void);
+/* The same, as an eventfd of its own: for files whose readiness the mock
+ * signals through the fd's counter (the fault queue). */
+int mfd_file_new_eventfd(void);
 /* Install a file for fd (obtained from mfd_file_new_fd). A stale entry for
  * the same number (the user closed the fd behind our back and the kernel
  * reused the number) is dropped. 0 or -ENOMEM. */

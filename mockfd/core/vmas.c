@@ -7,10 +7,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define VMA_PAGE 4096ull
@@ -249,20 +251,66 @@ static int query_gap(int fd, uint64_t uva, uint64_t len, bool write, uint64_t *g
     return 0;
 }
 
+/* The maps fd PROCMAP_QUERY goes through, opened once per process. A
+ * /proc/<pid>/maps fd names the mm of the process that opened it, so the
+ * cache is keyed by pid (a fork()ed child opens its own), and the file is
+ * identified by (st_dev, st_ino) before each use: the fd is the library's,
+ * but its user can close it or dup2() over it (closefrom() before exec, a
+ * daemon closing stray fds). A number that no longer holds our file is
+ * abandoned, never closed: it may be the user's now. Opening per probe cost
+ * an open + close (a procfs path walk, ~3 us) on every IOAS_MAP. */
+struct maps_fd {
+    int fd;
+    pid_t pid;
+    dev_t dev;
+    ino_t ino;
+};
+static struct maps_fd maps_cache = { .fd = -1 };
+static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool maps_fd_ours(const struct maps_fd *m)
+{
+    struct stat st;
+
+    return m->fd >= 0 && !fstat(m->fd, &st) && st.st_dev == m->dev && st.st_ino == m->ino;
+}
+
+/* Called with maps_lock held: the cached fd, reopened if it went stale;
+ * -1 if /proc/self/maps cannot be opened. */
+static int maps_fd_get(void)
+{
+    pid_t pid = getpid();
+    struct stat st;
+    int fd;
+
+    if (maps_cache.pid == pid && maps_fd_ours(&maps_cache))
+        return maps_cache.fd;
+    /* inherited across fork(): the parent's file, still ours to close here */
+    if (maps_cache.pid != pid && maps_fd_ours(&maps_cache))
+        close(maps_cache.fd);
+    maps_cache.fd = -1;
+    fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st)) {
+        close(fd);
+        return -1;
+    }
+    maps_cache = (struct maps_fd){ .fd = fd, .pid = pid, .dev = st.st_dev, .ino = st.st_ino };
+    return fd;
+}
+
 int mfd_vmas_probe(uint64_t uva, uint64_t len, bool write, uint64_t *gap)
 {
     struct mfd_vmas *vs;
 
     if (!no_query) {
-        /* Opened per probe: the fd names the mm of the process that opened
-         * it (a cached one would answer for the parent after fork()), and a
-         * library must not hold fds its user can see. */
-        int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), rc;
+        int fd, rc;
 
-        if (fd < 0)
-            return -ENOMEM;
-        rc = query_gap(fd, uva, len, write, gap);
-        close(fd);
+        pthread_mutex_lock(&maps_lock);
+        fd = maps_fd_get();
+        rc = fd < 0 ? -ENOMEM : query_gap(fd, uva, len, write, gap);
+        pthread_mutex_unlock(&maps_lock);
         if (rc != -ENOTTY)
             return rc;
         no_query = 1;
