@@ -356,13 +356,25 @@ static void guest_unmap(uint64_t pa, uint64_t len)
 /* Interrupts and the drivers' log (platform.h). */
 
 struct mfd_unit_irq {
-    uint64_t db;                    /* doorbell page (gpa == host address); 0 none */
+    uint32_t *db;                   /* host view of the doorbell page; NULL none */
     unsigned nvec;
     uint64_t irqs[MFD_MSI_MAX_VECS];
     /* the log ring, under log_lock */
     char ring[MFD_LOG_LINES][MFD_LOG_LEN];
     uint64_t lines, records;
 };
+
+/* The MSI doorbells: one 4 KiB page per unit index at a fixed guest-physical
+ * window, so what the drivers program (FEADDR/FEUADDR, MSI_ADDR_LO/HI,
+ * *_IRQ_CFG0) is the same in every run. It is the x86 interrupt window
+ * 0xFEE0_0000 (vtd.md, amdvi.md §4.3): below 4 GiB because a VT-d unit
+ * without ECAP.EIM has no FEUADDR (QEMU's profile), and a range no process
+ * maps by itself, so it does not collide with the identity map of pinned
+ * user pages (domain.h; a page pinned at exactly that VA cannot be made
+ * visible to the hardware then). To the models it is ordinary guest RAM. */
+#define MSI_WINDOW      0xfee00000ull
+#define MSI_WINDOW_SIZE ((uint64_t)MAX_IOMMUS * 4096)
+static uint8_t *msi_host;                      /* created once, never freed */
 
 /* Doorbells by unit index, for the lock-free poll; set by msi_alloc during
  * probe (before the unit is published), cleared if the probe fails. */
@@ -376,6 +388,12 @@ static int dmesg = -1;                         /* MOCKFD_DMESG, read once */
 /* x86-like vector numbers: non-zero, so a written doorbell word is never 0 */
 #define MSI_VECTOR_BASE 0x20u
 
+static uint32_t msi_data(int index, unsigned v)
+{
+    return MSI_VECTOR_BASE + (unsigned)index * MFD_MSI_MAX_VECS + v;
+}
+
+/* Caller holds plat_lock (probe runs under it). */
 static int msi_alloc(struct mfd_iommu_unit *u, unsigned nvec, struct mfd_msi_msg *msgs)
 {
     struct mfd_unit_irq *q = u->irq;
@@ -384,15 +402,30 @@ static int msi_alloc(struct mfd_iommu_unit *u, unsigned nvec, struct mfd_msi_msg
     if (!q || !nvec || nvec > MFD_MSI_MAX_VECS || q->db || u->index < 0 ||
         u->index >= MAX_IOMMUS)
         return -EINVAL;
-    q->db = table_alloc(4096);
-    if (!q->db)
-        return -ENOMEM;
+    /* No fault-injection point: the drivers follow Linux, where SMMUv3 falls
+     * back to wired interrupts when MSIs cannot be had, so a failed call
+     * would still probe; only the window's one-time mmap can fail. */
+    if (!msi_host) {
+        struct emu_mem *m = mfd_platform_mem();
+        uint8_t *h = mmap(NULL, MSI_WINDOW_SIZE, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+        if (h == MAP_FAILED)
+            return -ENOMEM;
+        if (!m || emu_mem_map(m, MSI_WINDOW, MSI_WINDOW_SIZE, h)) {
+            munmap(h, MSI_WINDOW_SIZE);
+            return -ENOMEM;
+        }
+        msi_host = h;
+    }
+    q->db = (uint32_t *)(msi_host + (uint64_t)u->index * 4096);
+    memset(q->db, 0, 4096);     /* a unit that failed to probe may have used it */
     q->nvec = nvec;
     for (v = 0; v < nvec; v++) {
-        msgs[v].addr = q->db + 4 * v;
-        msgs[v].data = MSI_VECTOR_BASE + (unsigned)u->index * MFD_MSI_MAX_VECS + v;
+        msgs[v].addr = MSI_WINDOW + (uint64_t)u->index * 4096 + 4 * v;
+        msgs[v].data = msi_data(u->index, v);
     }
-    __atomic_store_n(&doorbells[u->index], (uint64_t *)(uintptr_t)q->db, __ATOMIC_RELEASE);
+    __atomic_store_n(&doorbells[u->index], (uint64_t *)q->db, __ATOMIC_RELEASE);
     return 0;
 }
 
@@ -401,10 +434,8 @@ static void irq_free(struct mfd_iommu_unit *u)
 {
     if (!u->irq)
         return;
-    if (u->irq->db) {
+    if (u->irq->db)
         __atomic_store_n(&doorbells[u->index], NULL, __ATOMIC_RELEASE);
-        table_free(u->irq->db, 4096);
-    }
     free(u->irq);
     u->irq = NULL;
 }
@@ -485,8 +516,8 @@ int mfd_platform_irq_stats(int index, struct mfd_irq_stats *out)
     memset(out, 0, sizeof(*out));
     out->nvec = q->nvec;
     for (v = 0; v < q->nvec; v++) {
-        out->msi_addr[v] = q->db + 4 * v;
-        out->msi_data[v] = MSI_VECTOR_BASE + (unsigned)index * MFD_MSI_MAX_VECS + v;
+        out->msi_addr[v] = MSI_WINDOW + (uint64_t)index * 4096 + 4 * v;
+        out->msi_data[v] = msi_data(index, v);
         out->irqs[v] = __atomic_load_n(&q->irqs[v], __ATOMIC_RELAXED);
     }
     pthread_mutex_lock(&log_lock);

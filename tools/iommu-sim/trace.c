@@ -443,40 +443,40 @@ void sim_hook(void *opaque, const struct emu_iommu *iommu, const struct emu_trac
     tr_emit(s, &t, cat, text);
 }
 
-/* A driver log line: "0x..." numbers as in any decoded string, and bare
- * 16-digit hex words (the kernel's %016llx, e.g. AMD-Vi "DTE[0]: ...")
- * symbolised when they hold a buffer or table address, so the trace is the
- * same in every build. */
+/* A driver log line: hex numbers ("0x..." and the bare 16-digit words of
+ * the kernel's %016llx, e.g. AMD-Vi "DTE[0]: ...") that hold a buffer or
+ * table address are symbolised, so the trace is the same in every build;
+ * every other character is the driver's own text. */
 static void sym_log(struct sim *s, const char *in, char *out, size_t len)
 {
-    char tmp[1024];
     size_t o = 0;
     const char *start = in;
 
-    while (*in && o + 1 < sizeof(tmp)) {
+    while (*in && o + 1 < len) {
         bool word = in == start || (!isalnum((unsigned char)in[-1]) && in[-1] != '_');
+        bool pfx = word && in[0] == '0' && in[1] == 'x';
+        const char *d = pfx ? in + 2 : in;
         size_t n = 0;
 
-        while (word && n < 17 && isxdigit((unsigned char)in[n]))
+        while (word && n < 17 && isxdigit((unsigned char)d[n]))
             n++;
-        if (word && n == 16 && !isalnum((unsigned char)in[16])) {
+        if (word && !isalnum((unsigned char)d[n]) && (pfx ? n > 8 && n <= 16 : n == 16)) {
             char hex[17], nb[96];
 
-            memcpy(hex, in, 16);
-            hex[16] = '\0';
+            memcpy(hex, d, n);
+            hex[n] = '\0';
             sym_val(s, strtoull(hex, NULL, 16), nb, sizeof(nb));
             if (strncmp(nb, "0x", 2)) {
-                o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, "%s", nb);
-                if (o >= sizeof(tmp))
-                    o = sizeof(tmp) - 1;
-                in += 16;
+                o += (size_t)snprintf(out + o, len - o, "%s", nb);
+                if (o >= len)
+                    o = len - 1;
+                in = d + n;
                 continue;
             }
         }
-        tmp[o++] = *in++;
+        out[o++] = *in++;
     }
-    tmp[o] = '\0';
-    sym_text(s, tmp, out, len);
+    out[o] = '\0';
 }
 
 void sim_logs_clear(struct sim *s)
