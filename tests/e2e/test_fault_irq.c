@@ -351,3 +351,36 @@ IRQ_TEST(masked_interrupt_leaves_faults_pending)
     fx_teardown(&f);
     ASSERT_NO_LEAKS();
 }
+
+/* The GERROR interrupt (vector 1): the event queue moved (by a guest, with
+ * EVENTQEN off) to memory that is not there, so the SMMU's record write
+ * aborts and it activates GERROR.EVENTQ_ABT_ERR (smmuv3.md §3.5, §8.3); the
+ * driver's GERROR handler reports it with the kernel's text and acknowledges
+ * it (GERRORN := GERROR). */
+Test(e2e_irq_smmu, gerror_reported_and_acknowledged)
+{
+    const uint64_t cr0 = 0x020, cr0ack = 0x024, evtq_base = 0x0a0;
+    struct fx f;
+    struct mfd_irq_stats st;
+    uint32_t v;
+
+    fx_setup(&f, &c_smmu);
+    v = (uint32_t)rd(&f, cr0, 4);
+    emu_mmio_write(f.hw, cr0, 4, v & ~4u);                 /* EVENTQEN off */
+    cr_assert_eq(rd(&f, cr0ack, 4), v & ~4u);
+    emu_mmio_write(f.hw, evtq_base, 8, (1ull << 62) | 0x1000 | 7);
+    emu_mmio_write(f.hw, cr0, 4, v);
+    cr_assert_eq(rd(&f, cr0ack, 4), v);
+    fault_dma(&f);
+    st = stats(&f);
+    cr_assert_eq(st.irqs[0], 0, "no record written, no EVTQ interrupt");
+    cr_assert_eq(st.irqs[1], 1);
+    cr_assert_eq(rd(&f, S_GERR, 4) & 4, 4, "EVENTQ_ABT_ERR toggled");
+    cr_assert_eq(rd(&f, S_GERR, 4), rd(&f, S_GERRN, 4), "acknowledged");
+    cr_assert_geq(mfd_platform_log_find(f.e.iommu, 0, "arm-smmu-v3 arm-smmu-v3.0.auto: "
+                  "unexpected global error reported (0x00000004), this could be serious"), 0);
+    cr_assert_geq(mfd_platform_log_find(f.e.iommu, 0,
+                                        "EVTQ write aborted -- events may have been lost"), 0);
+    fx_teardown(&f);
+    ASSERT_NO_LEAKS();
+}

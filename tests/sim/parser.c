@@ -224,6 +224,43 @@ Test(sim, no_host_addresses_in_the_trace)
     cr_assert(!strstr(R.out, "0x7f") && !strstr(R.out, "0x5f"), "host address leaked: %s", R.out);
 }
 
+/* The drivers' interrupt handlers' log lines: traced under the faulting
+ * dma, asserted by `expect log`; a statement that logs nothing clears them. */
+Test(sim, expect_log)
+{
+    static const char base[] =
+        "trace -mmio\niommu v = vtd\ndevice d = v 0x10\nidev = BIND d\n"
+        "ioas = IOAS_ALLOC\nATTACH d pt_id=ioas\ndma d read iova=0x3000 len=4\n"
+        "expect errno=EFAULT\n";
+    char scn[1024];
+
+    snprintf(scn, sizeof(scn), "%s%s", base,
+             "expect log \"fault addr 0x3000 [fault reason\"\n"
+             "expect log DMAR: DRHD: handling fault status reg 2\n"
+             "say the log of the dma is still the last one\nexpect log \"[DMA Read NO_PASID]\"\n"
+             "ioas2 = IOAS_ALLOC\nexpect log none\n");
+    run(&R, scn, NULL, NULL);
+    cr_assert_eq(R.status, 0, "%s %s", R.out, R.err);
+    cr_assert(strstr(R.out, "  log v: DMAR: [DMA Read NO_PASID] Request device [00:02.0] fault "
+                            "addr 0x3000"), "%s", R.out);
+    /* a line that is not there, and none where there are lines: exit 1 */
+    snprintf(scn, sizeof(scn), "%s%s", base, "expect log \"fault addr 0x4000\"\nexpect log none\n");
+    run(&R, scn, NULL, NULL);
+    cr_assert_eq(R.status, 1, "%s", R.out);
+    cr_assert(strstr(R.out, ":9: expect log \"fault addr 0x4000\": not among the 2 lines logged"),
+              "%s", R.out);
+    cr_assert(strstr(R.out, ":10: expect log none: got 2 lines"), "%s", R.out);
+    /* JSON: a log event with the text */
+    run(&R, base, "--trace=json", NULL);
+    cr_assert(strstr(R.out, "\"ev\":\"log\",\"iommu\":\"v\",\"text\":\"DMAR: [DMA Read"), "%s",
+              R.out);
+    /* usage */
+    run(&R, "expect log\n", NULL, NULL);
+    cr_assert_eq(R.status, 2);
+    run(&R, "expect log \"unbalanced\n", NULL, NULL);
+    cr_assert_eq(R.status, 2);
+}
+
 Test(sim, size_override_tail_and_guard)
 {
     run(&R, "IOAS_ALLOC size=8\nexpect errno=EINVAL\nIOAS_ALLOC tail=00 00 01\nexpect errno=E2BIG\n"
