@@ -19,6 +19,7 @@
  * struct file behind several fd numbers; each slot holds one reference.
  */
 #include "mockfd_internal.h"
+#include "vmas.h"
 #include "mockfd/mockfd_ext.h"
 
 #include <errno.h>
@@ -201,6 +202,16 @@ int mfd_file_new_fd(void)
     }
     pthread_mutex_unlock(&tmpl_lock);
     return fd >= 0 ? (int)fd : rc;
+}
+
+bool mfd_private_fd(int fd)
+{
+    bool mine;
+
+    pthread_mutex_lock(&tmpl_lock);
+    mine = fd >= 0 && fd == tmpl.fd;
+    pthread_mutex_unlock(&tmpl_lock);
+    return mine || mfd_vmas_private_fd(fd);
 }
 
 int mfd_file_new_eventfd(void)

@@ -208,6 +208,10 @@ int mfd_file_new_fd(void);
 /* The same, as an eventfd of its own: for files whose readiness the mock
  * signals through the fd's counter (the fault queue). */
 int mfd_file_new_eventfd(void);
+/* True for the fds the library keeps for itself (the template above, the
+ * maps fd of vmas.c): caches opened on first use, which checks that count a
+ * process's fds (iommu-sim's fail-nth sweep) leave out. */
+bool mfd_private_fd(int fd);
 /* Install a file for fd (obtained from mfd_file_new_fd). A stale entry for
  * the same number (the user closed the fd behind our back and the kernel
  * reused the number) is dropped. 0 or -ENOMEM. */

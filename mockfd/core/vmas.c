@@ -300,6 +300,16 @@ static int maps_fd_get(void)
     return fd;
 }
 
+bool mfd_vmas_private_fd(int fd)
+{
+    bool mine;
+
+    pthread_mutex_lock(&maps_lock);
+    mine = fd >= 0 && fd == maps_cache.fd && maps_cache.pid == getpid();
+    pthread_mutex_unlock(&maps_lock);
+    return mine;
+}
+
 int mfd_vmas_probe(uint64_t uva, uint64_t len, bool write, uint64_t *gap)
 {
     struct mfd_vmas *vs;

@@ -49,6 +49,9 @@ uint64_t mfd_vmas_first_gap(const struct mfd_vmas *vs, uint64_t uva, uint64_t le
  * 0, or -ENOMEM if the VMAs cannot be read. */
 int mfd_vmas_probe(uint64_t uva, uint64_t len, bool write, uint64_t *gap);
 
+/* fd is the maps fd mfd_vmas_probe keeps open (mfd_private_fd). */
+bool mfd_vmas_private_fd(int fd);
+
 /* Physical identity of the 4 KiB page holding va, the mock's struct page:
  * (dev, inode, page offset in the file) for file-backed memory, which a
  * MAP_SHARED mapping of shmem / memfd / shared anonymous memory is too;

@@ -61,6 +61,15 @@ static inline uint64_t s_reg(const struct e2e *e, uint64_t off, unsigned w)
     return emu_mmio_read(s_hw(e), off, w);
 }
 
+/* IRQ_CTRL = GERROR_IRQEN only (smmuv3.md §3.5), with its IRQ_CTRLACK
+ * handshake: no event-queue interrupt, so the driver's handler leaves the
+ * records in the queue for a test to read as raw hardware state. */
+static inline void s_mask_eventq_irq(const struct e2e *e)
+{
+    emu_mmio_write(s_hw(e), 0x050, 4, 1);
+    cr_assert_eq(s_reg(e, S_IRQ_CTRLACK, 4), 1);
+}
+
 static inline uint64_t s_get64(const struct e2e *e, uint64_t gpa)
 {
     uint64_t v = 0;

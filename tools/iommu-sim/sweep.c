@@ -45,8 +45,10 @@ static int count_fds(void)
 
     if (!d)
         return -1;
+    /* not the library's own cached fds (mfd_private_fd): opened by the
+     * first call that needs them, whichever that is */
     while ((e = readdir(d)))
-        n += e->d_name[0] != '.';
+        n += e->d_name[0] != '.' && !mfd_private_fd(atoi(e->d_name));
     closedir(d);
     return n - 1;   /* the directory's own fd */
 }
