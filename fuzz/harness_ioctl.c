@@ -261,15 +261,29 @@ unsigned fuzz_ioctl_nverbs(void) { return ARRAY_SIZE(verbs); }
  * address (EFAULT without any risk of hitting our own memory). */
 static const uint64_t raw_ptrs[4] = { 0, 8, 0xdead000000000000ull, 0xffff800000001000ull };
 
-#ifndef FZ_HAVE_LSAN
-/* Plain builds: a few reused page-aligned slots instead of posix_memalign
- * (a page-aligned malloc costs more than many calls do). At most 7 buffers
- * are live at once (a call's struct and its 6 pointer fields). */
-#define PSLOT_LEN (HEAP_MAX + 4096u)   /* > every size a buffer can have */
-#define NPSLOTS 8u
-static uint8_t *pslots;
-static uint8_t pslot_used[NPSLOTS];
-#endif
+/* Every buffer the mock sees as user memory (a call's struct, "heap"
+ * pointers, DMA and read/write buffers) sits in one of NSLOTS reused slots,
+ * each followed by a guard page, and ends exactly at that guard:
+ *  - the mock writes user memory through its uaccess copy, which ASan does
+ *    not instrument. A call that legitimately writes more than the harness
+ *    gave it (an output array or bitmap as long as the struct's own length
+ *    field says) overwrote whatever followed a heap buffer: in ASan builds
+ *    the allocator's chunk headers, seen inputs later as "bad-free" or an
+ *    abort in the LSan check, and only in long-running processes (campaign
+ *    finding, docs/fuzzing.md). Past the end is now an unmapped page, so such
+ *    a call fails with EFAULT, as the kernel's does for user memory laid out
+ *    that way;
+ *  - an instrumented read past the end faults, which ASan reports;
+ *  - where a buffer lies in its page depends on its size only, never on the
+ *    heap's history: the mock's paths depend on that offset (one-access fast
+ *    path when a struct does not cross a page, uaccess's block loops), and a
+ *    history-dependent offset is what AFL++ counts as instability.
+ * At most 7 are live at once (a call's struct and its 6 pointer fields). */
+#define SLOT_LEN (HEAP_MAX + 4096u)    /* >= every size a buffer can have */
+#define SLOT_STRIDE (SLOT_LEN + 4096u) /* the slot and its guard page */
+#define NSLOTS 8u
+static uint8_t *slots;
+static uint8_t slot_used[NSLOTS];
 
 static uint8_t *arena;            /* guard page, ARENA_LEN, guard page */
 static int memfd = -1;
@@ -288,9 +302,7 @@ static bool leak_check =
 
 void fuzz_ioctl_set_leak_check(int on) { leak_check = on; }
 
-#ifndef FZ_HAVE_LSAN
 static void warm_up(void);
-#endif
 
 void fuzz_ioctl_setup(void)
 {
@@ -309,12 +321,14 @@ void fuzz_ioctl_setup(void)
     mprotect(m, 4096, PROT_NONE);
     mprotect(m + 4096 + ARENA_LEN, 4096, PROT_NONE);
     arena = m + 4096;
-#ifndef FZ_HAVE_LSAN
-    pslots = mmap(NULL, (size_t)NPSLOTS * PSLOT_LEN, PROT_READ | PROT_WRITE,
-                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (pslots == MAP_FAILED)
-        pslots = NULL;   /* posix_memalign then */
-#endif
+    slots = mmap(NULL, (size_t)NSLOTS * SLOT_STRIDE, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (slots == MAP_FAILED) {
+        perror("fuzz: buffer slots");
+        abort();
+    }
+    for (unsigned i = 0; i < NSLOTS; i++)
+        mprotect(slots + (size_t)i * SLOT_STRIDE + SLOT_LEN, 4096, PROT_NONE);
     memfd = memfd_create("fuzz-map-file", 0);
     if (memfd >= 0 && ftruncate(memfd, (off_t)ARENA_LEN))
         perror("fuzz: memfd");
@@ -330,12 +344,7 @@ void fuzz_ioctl_setup(void)
             if (mockfd_platform_add_device(u, rid) >= 0)
                 ndevices++;
     }
-#ifndef FZ_HAVE_LSAN
-    /* Not in sanitized builds: there, under afl-fuzz, inputs after the
-     * warm-up aborted in the per-input leak check (not yet understood; the
-     * same inputs replay clean outside AFL++). */
     warm_up();
-#endif
     trace = getenv("FUZZ_TRACE") != NULL;   /* after the warm-up: inputs only */
 }
 
@@ -356,41 +365,31 @@ struct run {
     unsigned step;
 };
 
-/* Every buffer the mock sees starts on a page: the mock's paths depend on
- * an address's offset in its page (one-access fast path when a struct does
- * not cross a page, uaccess's aligned block loops), and malloc's offsets
- * depend on the heap's history, i.e. on the inputs before this one, which
- * AFL++ sees as instability. Exact size still: ASan poisons the rest. */
 static void *page_alloc(size_t n, bool zero)
 {
-    void *p = NULL;
+    uint8_t *p = NULL;
 
-#ifndef FZ_HAVE_LSAN
-    for (unsigned i = 0; pslots && n <= PSLOT_LEN && i < NPSLOTS; i++)
-        if (!pslot_used[i]) {
-            pslot_used[i] = 1;
-            p = pslots + (size_t)i * PSLOT_LEN;
+    if (n == 0)
+        n = 1;
+    for (unsigned i = 0; n <= SLOT_LEN && i < NSLOTS; i++)
+        if (!slot_used[i]) {
+            slot_used[i] = 1;
+            p = slots + (size_t)i * SLOT_STRIDE + SLOT_LEN - n;
             break;
         }
-#endif
-    if (!p && posix_memalign(&p, 4096, n ? n : 1))
-        abort();
+    if (!p)
+        abort();   /* a harness bug: a size above SLOT_LEN, or a buffer not freed */
     if (zero)
-        memset(p, 0, n ? n : 1);
+        memset(p, 0, n);
     return p;
 }
 
 static void page_free(void *p)
 {
-#ifndef FZ_HAVE_LSAN
-    uintptr_t off = (uintptr_t)p - (uintptr_t)pslots;
+    uintptr_t off = (uintptr_t)p - (uintptr_t)slots;
 
-    if (pslots && p && off < (uintptr_t)NPSLOTS * PSLOT_LEN) {
-        pslot_used[off / PSLOT_LEN] = 0;
-        return;
-    }
-#endif
-    free(p);
+    if (p)
+        slot_used[off / SLOT_STRIDE] = 0;
 }
 
 static void die(const struct run *r, const char *what)
@@ -1220,7 +1219,6 @@ void fuzz_ioctl_one(const uint8_t *data, size_t len)
 }
 
 /* ---- warm-up (before __AFL_INIT) ------------------------------------------------- */
-#ifndef FZ_HAVE_LSAN
 
 /* The mock initialises much lazily on first use: the uaccess fault handler,
  * the MOCKFD_KERNEL / MOCKFD_RECORD knobs, the fd table's radix leaves, its
@@ -1333,4 +1331,3 @@ static void warm_up(void)
         fuzz_ioctl_one(w.b, w.n);
     }
 }
-#endif /* !FZ_HAVE_LSAN */

@@ -12,7 +12,8 @@
  *    memfd compare equal.
  *  - Pin counts (MD_CHECK_REFS): pages.c counts pins per VA page; the pins
  *    of one physical page are the sum over every VA mapping it.
- *  - EFAULT: an address in no mapping is what get_user_pages_fast refuses.
+ *  - EFAULT: an address in no mapping, or in one without read permission
+ *    or special (VM_IO/VM_PFNMAP), is what get_user_pages_fast refuses.
  * Limits (docs/selftest.md): MAP_PRIVATE file pages are identified by VA
  * (COW state is invisible here); another process's mappings are unknown.
  */
@@ -29,7 +30,12 @@ int mfd_st_page_id(const struct mfd_vmas *m, uint64_t uva, struct mfd_st_pgid *i
     const struct mfd_vma *v = mfd_vmas_find(m, uva);
     struct mfd_page_ident pi;
 
-    if (!v)
+    /* get_user_pages_fast without FOLL_WRITE: check_vma_flags refuses a
+     * VMA without VM_READ (PROT_NONE, a guard page) and VM_IO/VM_PFNMAP
+     * ([vvar]); -EFAULT as for a hole. (A fuzzing finding: accepting them
+     * let MD_CHECK_REFS walk on past a guard page, into the terabytes of
+     * ASan's shadow.) */
+    if (!v || !v->read || v->special)
         return -EFAULT;
     mfd_vmas_ident(m, uva, true, &pi);
     memset(id, 0, sizeof(*id));

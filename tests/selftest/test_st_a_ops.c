@@ -187,6 +187,20 @@ Test(st_a_check, check_map_and_refs_anon)
     /* an unmapped user address: get_user_pages_fast fails */
     EXPECT_ERR(EFAULT, st_check_refs(fd, (void *)4096, 4096, 0));
     EXPECT_ERR(EFAULT, st_check_map(fd, hwpt, iova, (void *)4096, 2048));
+    /* a PROT_NONE page is no better (check_vma_flags: no VM_READ), also in
+     * the middle of a range that starts on readable memory */
+    {
+        char *g = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+
+        cr_assert_neq(g, MAP_FAILED);
+        cr_assert_eq(mprotect(g + 4096, 4096, PROT_NONE), 0);
+        EXPECT_OK(st_check_refs(fd, g, 4096, 0));
+        EXPECT_ERR(EFAULT, st_check_refs(fd, g + 4096, 4096, 0));
+        EXPECT_ERR(EFAULT, st_check_refs(fd, g, 3 * 4096, 0));
+        EXPECT_ERR(EFAULT, st_check_map(fd, hwpt, iova, g + 4096, 2048));
+        munmap(g, 3 * 4096);
+    }
     /* closing the fd drops every pin (the selftest teardown) */
     mockfd_close(fd);
     fd2 = mockfd_open();
