@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../mockfd/core/mockfd_internal.h"
 #include "sim.h"
 
 const char sim_help[] =
@@ -119,7 +120,8 @@ static char *slurp(FILE *f)
     return buf;
 }
 
-static int run_file(const char *name, char *text, bool json, bool quiet, unsigned long nth)
+int sim_run_forked(const char *name, const char *text, bool json, bool quiet,
+                   unsigned long nth, int done_status)
 {
     pid_t pid;
     int st;
@@ -129,24 +131,41 @@ static int run_file(const char *name, char *text, bool json, bool quiet, unsigne
     pid = fork();
     if (pid < 0) {
         perror("fork");
-        return 2;
+        return -1;
     }
     if (pid == 0) {
-        static struct sim s;
+        struct sim *s = calloc(1, sizeof(*s));
+        char *copy = strdup(text);
         int rc;
 
-        sim_init(&s);
-        s.json = json;
-        s.quiet = quiet;
-        rc = sim_run_text(&s, name, text);
-        sim_fini(&s);
-        free(text);   /* the parent's copy, inherited */
-        sim_text_root = NULL;
+        if (!s || !copy)
+            _exit(2);
+        sim_init(s);
+        s->json = json;
+        s->quiet = quiet;
+        if (nth) {
+            s->fail_nth = nth;
+            mfd_fail_nth_set(nth);
+        }
+        rc = sim_run_text(s, name, copy);
+        sim_fini(s);
+        free(copy);
+        free(s);
         fflush(stdout);
-        exit(rc);
+        exit(done_status >= 0 ? done_status : rc);
     }
-    (void)nth;
-    if (waitpid(pid, &st, 0) < 0)
+    if (waitpid(pid, &st, 0) < 0) {
+        perror("waitpid");
+        return -1;
+    }
+    return st;
+}
+
+static int run_file(const char *name, const char *text, bool json, bool quiet)
+{
+    int st = sim_run_forked(name, text, json, quiet, 0, -1);
+
+    if (st < 0)
         return 2;
     if (WIFSIGNALED(st)) {
         fprintf(stderr, "iommu-sim: %s: crashed (signal %d)\n", name, WTERMSIG(st));
@@ -236,7 +255,7 @@ int main(int argc, char **argv)
         if (sweep || nth)
             rc = sim_fail_sweep(a, text, json, nth);
         else
-            rc = run_file(a, text, json, quiet, 0);
+            rc = run_file(a, text, json, quiet);
         free(text);
         sim_text_root = NULL;
         if (rc == 2 || (rc == 1 && worst == 0))

@@ -169,6 +169,12 @@ extern const size_t sim_nconsts;
 void fail_before(struct sim *s);                      /* around one statement */
 void fail_after(struct sim *s, const char *what, bool returned_error, bool is_ioctl);
 int sim_fail_sweep(const char *file, const char *text, bool json, unsigned long only);
+/* Run scenario `text` in a forked child (the mock's state is process-wide:
+ * a fresh one per run), with fail-nth point `nth` armed if non-zero. The
+ * child exits with sim_run_text's status, or with done_status if that is
+ * >= 0 and the run completes (main.c). The wait status, or -1 (reported). */
+int sim_run_forked(const char *name, const char *text, bool json, bool quiet,
+                   unsigned long nth, int done_status);
 extern struct sim *sim_current;
 
 /* ---- main.c ---- */

@@ -152,39 +152,12 @@ int sim_fail_sweep(const char *file, const char *text, bool json, unsigned long 
     unsigned long n, points = 0, bad = 0;
 
     for (n = only ? only : 1; n < 1000000; n++) {
-        pid_t pid;
         int st;
 
-        fflush(stdout);
-        fflush(stderr);
-        pid = fork();
-        if (pid < 0) {
-            perror("fork");
+        /* a child that completes without reaching point n exits 3 */
+        st = sim_run_forked(file, text, json, !only, n, only ? -1 : 3);
+        if (st < 0)
             return 2;
-        }
-        if (pid == 0) {
-            struct sim *s = calloc(1, sizeof(*s));
-            char *copy = strdup(text);
-            int rc;
-
-            if (!s || !copy)
-                _exit(2);
-            sim_init(s);
-            s->json = json;
-            s->quiet = !only;
-            s->fail_nth = n;
-            mfd_fail_nth_set(n);
-            rc = sim_run_text(s, file, copy);
-            /* completed without reaching point n */
-            sim_fini(s);
-            free(copy);
-            free(s);
-            exit(only ? rc : 3);
-        }
-        if (waitpid(pid, &st, 0) < 0) {
-            perror("waitpid");
-            return 2;
-        }
         if (WIFSIGNALED(st)) {
             printf("fail-nth %lu: %s: CRASH (signal %d)\n", n, file, WTERMSIG(st));
             bad++;
