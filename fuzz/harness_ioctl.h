@@ -37,6 +37,8 @@
 #include <stdint.h>
 
 #define FUZZ_IOCTL_HDR 5
+/* Calls per input; the rest of a longer input is ignored. */
+#define FUZZ_IOCTL_MAX_CALLS 256
 
 enum {
     FZ_F_REMAP = 0x01,
