@@ -172,8 +172,9 @@ struct mfd_ctx *mfd_ctx_from_file(struct mfd_file *f);
 /* The process-wide file table (mockfd/core/fdtable.c).                      */
 /*
  * Every fd the mock hands out (iommufd, VFIO cdev device, fault queue,
- * vEVENTQ, access fds) is a real, otherwise unused fd (an eventfd) with a
- * struct mfd_file installed in a table indexed by fd number. Lookups are
+ * vEVENTQ, access fds) is a real fd (a dup of the library's template file;
+ * a fault queue's own eventfd, a vEVENTQ's pipe) with a struct mfd_file
+ * installed in a table indexed by fd number. Lookups are
  * O(1) and lock-free (the LD_PRELOAD shim asks mockfd_owns_fd() on every
  * ioctl/close/read/write of the process). A file is reference counted: the
  * table holds one reference, every call in flight holds one, so a close()

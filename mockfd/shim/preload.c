@@ -384,7 +384,7 @@ EXPORT int dup3(int oldfd, int newfd, int flags)
 
 /* fcntl is variadic: the one argument (an int or a pointer, by cmd) is read
  * as a pointer and forwarded as is, as glibc itself does. F_DUPFD with a
- * minimum: the kernel picks the number (on the eventfd behind the mock fd),
+ * minimum: the kernel picks the number (on the real file behind the mock fd),
  * then mockfd_dup_fd makes it share the mock file. */
 static int do_fcntl(int which, int fd, int cmd, void *arg)
 {
@@ -403,7 +403,7 @@ static int do_fcntl(int which, int fd, int cmd, void *arg)
             close_fn c = (close_fn)real(R_CLOSE);
 
             if (c)
-                c(n);   /* not a mock fd: the bare eventfd number */
+                c(n);   /* not a mock fd: the bare real fd */
             errno = e;
         }
         return r;
