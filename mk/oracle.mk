@@ -17,13 +17,19 @@ oracle-kernel:
 oracle-selftest:
 	@bash scripts/oracle/selftest.sh
 
-# The corpus runner twice: static (for the VM) and linked with the mock.
-$(B)/oracle/ioc-run: tools/oracle/runner.c tools/oracle/ioc.c tools/oracle/ioc.h
+# The corpus runner twice: static (for the VM) and linked with the mock. Both
+# carry the uapi description tables (mockfd/core/uapi_desc.c, libc and uapi
+# headers only) for the corpus's symbol names: the static one compiles that
+# file itself, the mock one gets it from the library (which is one relocatable
+# object, so compiling it again would define its symbols twice).
+IOC_SRCS := tools/oracle/runner.c tools/oracle/ioc.c
+IOC_HDRS := tools/oracle/ioc.h mockfd/core/uapi_desc.h
+$(B)/oracle/ioc-run: $(IOC_SRCS) $(IOC_HDRS) mockfd/core/uapi_desc.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(DEFS) $(INCS) -O2 -static -o $@ tools/oracle/runner.c tools/oracle/ioc.c
-$(B)/oracle/ioc-run-mock: tools/oracle/runner.c tools/oracle/ioc.c tools/oracle/ioc.h $(B)/libiommuemu.a
+	$(CC) $(WARN) $(DEFS) $(INCS) -O2 -static -o $@ $(IOC_SRCS) mockfd/core/uapi_desc.c
+$(B)/oracle/ioc-run-mock: $(IOC_SRCS) $(IOC_HDRS) $(B)/libiommuemu.a
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(DEFS) $(INCS) -O2 -DIOC_MOCK -o $@ tools/oracle/runner.c tools/oracle/ioc.c \
+	$(CC) $(WARN) $(DEFS) $(INCS) -O2 -DIOC_MOCK -o $@ $(IOC_SRCS) \
 	    $(B)/libiommuemu.a $(LDLIBS)
 oracle-tools: $(B)/oracle/ioc-run $(B)/oracle/ioc-run-mock
 

@@ -3,11 +3,13 @@
  * Descriptions of the iommufd / VFIO cdev ABI (uapi/linux/iommufd.h,
  * uapi/linux/vfio.h) by name: every field of every ioctl struct (name,
  * offset, size, how to print it), the named constants, the ioctl numbers and
- * the errno names. Shared by iommu-sim (scenario parser and trace) and the
- * MOCKFD_RECORD recorder; the tables live in mockfd/core/record.c so that the
- * recorder inside the library needs nothing from tools/. Offsets and sizes
- * are offsetof/sizeof of the uapi structs themselves, and mfd_uapi_check()
- * verifies that each table covers its struct byte for byte.
+ * the errno names. Shared by iommu-sim (scenario parser and trace), the
+ * MOCKFD_RECORD recorder (record.c) and the kernel-oracle corpus runner
+ * (tools/oracle/ioc.c). The tables live in mockfd/core/uapi_desc.c, which
+ * needs only libc and the uapi headers, so the oracle's -static in-guest
+ * runner links it without the mock. Offsets and sizes are offsetof/sizeof of
+ * the uapi structs themselves, and mfd_uapi_check() verifies that each table
+ * covers its struct byte for byte and that no name is listed twice.
  */
 #ifndef IOMMU_EMU_MOCKFD_UAPI_DESC_H
 #define IOMMU_EMU_MOCKFD_UAPI_DESC_H
@@ -81,10 +83,14 @@ const struct mfd_ufield *mfd_uapi_field(const struct mfd_ustruct *st, const char
 const char *mfd_uapi_test_member(uint32_t op);
 bool mfd_uapi_field_active(const struct mfd_ustruct *st, const struct mfd_ufield *f,
                            const void *cmd);
+/* The value of a constant (mfd_uapi_consts) or ioctl number (by its full
+ * name in mfd_uapi_ioctls, no aliases): 0 and *out set, or -1 if unknown. */
+int mfd_uapi_value(const char *name, uint64_t *out);
 /* "ENOENT" for ENOENT, NULL if unknown; and back (-1 if unknown). */
 const char *mfd_errno_name(int e);
 int mfd_errno_value(const char *name);
-/* 0 if every table covers its struct exactly, else -1 and a message in buf. */
+/* 0 if every table covers its struct exactly and no constant or ioctl name
+ * is listed twice, else -1 and a message in buf. */
 int mfd_uapi_check(char *buf, size_t len);
 /* Read / write a little-endian field of `size` bytes (1, 2, 4, 8). */
 uint64_t mfd_uapi_get(const void *base, const struct mfd_ufield *f);

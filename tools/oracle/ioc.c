@@ -1,10 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* ioc: the oracle's ioctl corpus interpreter; the format is in ioc.h. */
 #include "tools/oracle/ioc.h"
-
-#include <linux/iommufd.h>
-#include <linux/vfio.h>
-#include <iommufd_test.h>
+#include "mockfd/core/uapi_desc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -22,58 +19,11 @@
 #define MAX_STRUCT 512
 #define ALIGN_2M   (2UL << 20)
 
-/* Names the corpus may use. Values come from the project's (newest) uapi
- * headers; every one used by the corpus has the same value on 6.12
- * (docs/oracle.md lists the check). */
-struct sym {
-    const char *name;
-    unsigned long long val;
-};
-#define S(x) { #x, (unsigned long long)(x) }
-static const struct sym syms[] = {
-    /* commands */
-    S(IOMMU_DESTROY), S(IOMMU_IOAS_ALLOC), S(IOMMU_IOAS_ALLOW_IOVAS), S(IOMMU_IOAS_COPY),
-    S(IOMMU_IOAS_IOVA_RANGES), S(IOMMU_IOAS_MAP), S(IOMMU_IOAS_UNMAP), S(IOMMU_OPTION),
-    S(IOMMU_VFIO_IOAS), S(IOMMU_HWPT_ALLOC), S(IOMMU_GET_HW_INFO),
-    S(IOMMU_HWPT_SET_DIRTY_TRACKING), S(IOMMU_HWPT_GET_DIRTY_BITMAP),
-    S(IOMMU_HWPT_INVALIDATE), S(IOMMU_FAULT_QUEUE_ALLOC), S(IOMMU_IOAS_MAP_FILE),
-    S(IOMMU_VIOMMU_ALLOC), S(IOMMU_VDEVICE_ALLOC), S(IOMMU_IOAS_CHANGE_PROCESS),
-    S(IOMMU_VEVENTQ_ALLOC), S(IOMMU_HW_QUEUE_ALLOC), S(IOMMU_TEST_CMD),
-    S(VFIO_GET_API_VERSION), S(VFIO_CHECK_EXTENSION), S(VFIO_SET_IOMMU),
-    S(VFIO_IOMMU_GET_INFO), S(VFIO_IOMMU_MAP_DMA), S(VFIO_IOMMU_UNMAP_DMA),
-    S(VFIO_IOMMU_ENABLE), S(VFIO_IOMMU_DISABLE), S(VFIO_IOMMU_DIRTY_PAGES),
-    /* iommufd flags and enums */
-    S(IOMMU_IOAS_MAP_FIXED_IOVA), S(IOMMU_IOAS_MAP_WRITEABLE), S(IOMMU_IOAS_MAP_READABLE),
-    S(IOMMU_OPTION_RLIMIT_MODE), S(IOMMU_OPTION_HUGE_PAGES), S(IOMMU_OPTION_OP_SET),
-    S(IOMMU_OPTION_OP_GET), S(IOMMU_VFIO_IOAS_GET), S(IOMMU_VFIO_IOAS_SET),
-    S(IOMMU_VFIO_IOAS_CLEAR), S(IOMMU_HWPT_ALLOC_NEST_PARENT),
-    S(IOMMU_HWPT_ALLOC_DIRTY_TRACKING), S(IOMMU_HWPT_FAULT_ID_VALID),
-    S(IOMMU_HWPT_ALLOC_PASID), S(IOMMU_HWPT_DATA_NONE), S(IOMMU_HWPT_DATA_SELFTEST),
-    S(IOMMU_HW_INFO_FLAG_INPUT_TYPE), S(IOMMU_HW_INFO_TYPE_SELFTEST),
-    S(IOMMU_HW_CAP_DIRTY_TRACKING), S(IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR),
-    S(IOMMU_HWPT_INVALIDATE_DATA_SELFTEST), S(IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID),
-    S(IOMMU_TEST_INVALIDATE_FLAG_ALL),
-    /* selftest ops and flags */
-    S(IOMMU_TEST_OP_ADD_RESERVED), S(IOMMU_TEST_OP_MOCK_DOMAIN),
-    S(IOMMU_TEST_OP_MD_CHECK_MAP), S(IOMMU_TEST_OP_MD_CHECK_REFS),
-    S(IOMMU_TEST_OP_CREATE_ACCESS), S(IOMMU_TEST_OP_DESTROY_ACCESS_PAGES),
-    S(IOMMU_TEST_OP_ACCESS_PAGES), S(IOMMU_TEST_OP_ACCESS_RW),
-    S(IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT), S(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE),
-    S(IOMMU_TEST_OP_ACCESS_REPLACE_IOAS), S(IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS),
-    S(IOMMU_TEST_OP_DIRTY), S(IOMMU_TEST_OP_MD_CHECK_IOTLB), S(IOMMU_TEST_OP_TRIGGER_IOPF),
-    S(IOMMU_TEST_OP_DEV_CHECK_CACHE), S(IOMMU_TEST_OP_TRIGGER_VEVENT),
-    S(IOMMU_TEST_OP_PASID_ATTACH),
-    S(MOCK_APERTURE_START), S(MOCK_APERTURE_LAST), S(MOCK_FLAGS_DEVICE_NO_DIRTY),
-    S(MOCK_FLAGS_DEVICE_HUGE_IOVA), S(MOCK_FLAGS_DEVICE_PASID), S(MOCK_FLAGS_ACCESS_WRITE),
-    S(MOCK_ACCESS_RW_WRITE), S(MOCK_ACCESS_RW_SLOW_PATH),
-    S(MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES),
-    /* VFIO type1 compat */
-    S(VFIO_API_VERSION), S(VFIO_TYPE1_IOMMU), S(VFIO_TYPE1v2_IOMMU), S(VFIO_DMA_CC_IOMMU),
-    S(VFIO_NOIOMMU_IOMMU), S(VFIO_UNMAP_ALL), S(VFIO_UPDATE_VADDR),
-    S(VFIO_DMA_MAP_FLAG_READ), S(VFIO_DMA_MAP_FLAG_WRITE), S(VFIO_DMA_UNMAP_FLAG_ALL),
-    S(VFIO_IOMMU_INFO_PGSIZES), S(VFIO_IOMMU_INFO_CAPS),
-};
-#undef S
+/* Names the corpus may use (EXPR SYMBOL) are the project's uapi description
+ * tables (mockfd/core/uapi_desc.c: mfd_uapi_consts and the ioctl numbers of
+ * mfd_uapi_ioctls), compiled into both runners. Values come from the
+ * project's (newest) uapi headers; every one used by the corpus has the same
+ * value on 6.12 (docs/oracle.md lists the check). */
 
 struct buf {
     char label[32];
@@ -159,22 +109,17 @@ static bool parse_expr(const char *s, unsigned long long *v)
     while (*s) {
         size_t n = strcspn(s, "|");
         unsigned long long t;
-        bool found = false;
 
         if (n == 0 || n >= sizeof(term))
             return false;
         memcpy(term, s, n);
         term[n] = 0;
         if (!parse_num(term, &t)) {
-            for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-                if (!strcmp(syms[i].name, term)) {
-                    t = syms[i].val;
-                    found = true;
-                    break;
-                }
-            }
-            if (!found)
+            uint64_t u;
+
+            if (mfd_uapi_value(term, &u))
                 return false;
+            t = u;
         }
         *v |= t;
         s += n;
