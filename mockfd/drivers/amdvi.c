@@ -33,23 +33,8 @@ pthread_mutex_t amdvi_lock = PTHREAD_MUTEX_INITIALIZER;
 #define MAX_UNITS 16
 static struct amdvi_unit *live[MAX_UNITS];
 
-static uint64_t rd(struct amdvi_unit *au, uint64_t off, unsigned w)
-{
-    return emu_mmio_read(au->u->hw, off, w);
-}
 
-static void wr(struct amdvi_unit *au, uint64_t off, unsigned w, uint64_t v)
-{
-    emu_mmio_write(au->u->hw, off, w, v);
-}
 
-/* Linux iommu_feature_enable/disable: a 64-bit read-modify-write of Control. */
-static void ctrl_set(struct amdvi_unit *au, uint64_t bits, bool on)
-{
-    uint64_t c = rd(au, AMDVI_CONTROL, 8);
-
-    wr(au, AMDVI_CONTROL, 8, on ? (c | bits) : (c & ~bits));
-}
 
 /* ------------------------------------------------------------------------ */
 /* Command buffer (amdvi.md §6.1, §3.3 "Command submission"). */
@@ -64,12 +49,12 @@ static int queue_locked(struct amdvi_unit *au, uint64_t q0, uint64_t q1)
     for (i = 0; ((au->cmd_head - next) % RING_BYTES) <= 0x20; i++) {
         if (i == POLL_LIMIT)
             return -EIO;                 /* "Command buffer timeout" */
-        au->cmd_head = (uint32_t)rd(au, AMDVI_CMD_HEAD, 4) % RING_BYTES;
+        au->cmd_head = (uint32_t)amdvi_rd(au, AMDVI_CMD_HEAD, 4) % RING_BYTES;
     }
     if (emu_mem_write(au->u->mem, au->cmd_buf + au->cmd_tail, cmd, 16))
         return -EIO;
     au->cmd_tail = next;
-    wr(au, AMDVI_CMD_TAIL, 4, au->cmd_tail);     /* the doorbell */
+    amdvi_wr(au, AMDVI_CMD_TAIL, 4, au->cmd_tail);     /* the doorbell */
     return 0;
 }
 
@@ -203,7 +188,7 @@ static void iommu_disable(struct amdvi_unit *au)
     size_t i;
 
     for (i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
-        ctrl_set(au, bits[i], false);
+        amdvi_ctrl_set(au, bits[i], false);
 }
 
 /* init_device_table_dma: every DTE V=1 TV=1, DMA blocked until attached */
@@ -252,8 +237,8 @@ static int amdvi_probe(struct mfd_iommu_unit *u)
     au->u = u;
     pthread_mutex_init(&au->cmd_lock, NULL);
     pthread_mutex_init(&au->evt_lock, NULL);
-    au->efr = rd(au, AMDVI_EFR, 8);
-    au->efr2 = rd(au, AMDVI_EFR2, 8);
+    au->efr = amdvi_rd(au, AMDVI_EFR, 8);
+    au->efr2 = amdvi_rd(au, AMDVI_EFR2, 8);
     /* HATS=11b is "host translation disabled" (amd_iommu_hatdis): no v1
      * tables, and this driver's paging domains are v1 only. */
     if (EFR_HATS(au->efr) == 3) {
@@ -277,35 +262,35 @@ static int amdvi_probe(struct mfd_iommu_unit *u)
     iommu_disable(au);
     /* 2. iommu_init_flags: no IVHD flags -> HtTunEn, PassPW, ResPassPW, Isoc
      * off; Coherent on; InvTimeOut = 1 s (4); EPHEn with EFR.EPHSup */
-    ctrl_set(au, CTRL_HT_TUN_EN | CTRL_PASSPW_EN | CTRL_RESPASSPW_EN | CTRL_ISOC_EN, false);
-    ctrl_set(au, CTRL_COHERENT_EN, true);
-    c = rd(au, AMDVI_CONTROL, 8) & ~(7ull << CTRL_INV_TIMEOUT);
-    wr(au, AMDVI_CONTROL, 8, c | (4ull << CTRL_INV_TIMEOUT));
+    amdvi_ctrl_set(au, CTRL_HT_TUN_EN | CTRL_PASSPW_EN | CTRL_RESPASSPW_EN | CTRL_ISOC_EN, false);
+    amdvi_ctrl_set(au, CTRL_COHERENT_EN, true);
+    c = amdvi_rd(au, AMDVI_CONTROL, 8) & ~(7ull << CTRL_INV_TIMEOUT);
+    amdvi_wr(au, AMDVI_CONTROL, 8, c | (4ull << CTRL_INV_TIMEOUT));
     if (au->efr & EFR_EPHSUP)
-        ctrl_set(au, CTRL_EPH_EN, true);
+        amdvi_ctrl_set(au, CTRL_EPH_EN, true);
     /* 3. iommu_set_device_table: Size = 2 MiB / 4 KiB - 1 */
-    wr(au, AMDVI_DEVTAB, 8, au->dev_table | (DEVTAB_BYTES / 4096 - 1));
+    amdvi_wr(au, AMDVI_DEVTAB, 8, au->dev_table | (DEVTAB_BYTES / 4096 - 1));
     /* 4. iommu_enable_command_buffer + amd_iommu_reset_cmd_buffer */
-    wr(au, AMDVI_CMDBUF, 8, au->cmd_buf | ((uint64_t)RING_LEN << 56));
-    ctrl_set(au, CTRL_CMDBUF_EN, false);
-    wr(au, AMDVI_CMD_HEAD, 4, 0);
-    wr(au, AMDVI_CMD_TAIL, 4, 0);
+    amdvi_wr(au, AMDVI_CMDBUF, 8, au->cmd_buf | ((uint64_t)RING_LEN << 56));
+    amdvi_ctrl_set(au, CTRL_CMDBUF_EN, false);
+    amdvi_wr(au, AMDVI_CMD_HEAD, 4, 0);
+    amdvi_wr(au, AMDVI_CMD_TAIL, 4, 0);
     au->cmd_head = au->cmd_tail = 0;
-    ctrl_set(au, CTRL_CMDBUF_EN, true);
+    amdvi_ctrl_set(au, CTRL_CMDBUF_EN, true);
     /* 5. iommu_enable: IommuEn; command processing starts */
-    ctrl_set(au, CTRL_IOMMU_EN, true);
+    amdvi_ctrl_set(au, CTRL_IOMMU_EN, true);
     /* 6. amd_iommu_flush_all_caches */
     if ((rc = flush_all_caches(au)))
         goto fail_disable;
     /* 7. amd_iommu_enable_interrupts: iommu_enable_event_buffer, the MSI
      * (iommu_init_irq -> iommu_setup_msi), then the event interrupt */
-    wr(au, AMDVI_EVTLOG, 8, au->evt_log | ((uint64_t)RING_LEN << 56));
-    wr(au, AMDVI_EVT_HEAD, 4, 0);
-    wr(au, AMDVI_EVT_TAIL, 4, 0);
+    amdvi_wr(au, AMDVI_EVTLOG, 8, au->evt_log | ((uint64_t)RING_LEN << 56));
+    amdvi_wr(au, AMDVI_EVT_HEAD, 4, 0);
+    amdvi_wr(au, AMDVI_EVT_TAIL, 4, 0);
     if ((rc = amdvi_irq_setup(au)))
         goto fail_disable;
-    ctrl_set(au, CTRL_EVT_LOG_EN, true);
-    ctrl_set(au, CTRL_EVT_INT_EN, true);
+    amdvi_ctrl_set(au, CTRL_EVT_LOG_EN, true);
+    amdvi_ctrl_set(au, CTRL_EVT_INT_EN, true);
 
     pthread_mutex_lock(&amdvi_lock);
     for (i = 0; i < MAX_UNITS && live[i]; i++)

@@ -46,22 +46,8 @@ enum {
  * entry software scribbled over). */
 #define ZERO_RETRIES 16
 
-static uint64_t rd(struct amdvi_unit *au, uint64_t off, unsigned w)
-{
-    return emu_mmio_read(au->u->hw, off, w);
-}
 
-static void wr(struct amdvi_unit *au, uint64_t off, unsigned w, uint64_t v)
-{
-    emu_mmio_write(au->u->hw, off, w, v);
-}
 
-static void ctrl_set(struct amdvi_unit *au, uint64_t bits, bool on)
-{
-    uint64_t c = rd(au, AMDVI_CONTROL, 8);
-
-    wr(au, AMDVI_CONTROL, 8, on ? (c | bits) : (c & ~bits));
-}
 
 /* dev_err(iommu->iommu.dev, ...): the sysfs IOMMU device "ivhdN" of class
  * "iommu"; pr_err lines carry the driver's "AMD-Vi: " prefix. */
@@ -140,7 +126,7 @@ static void print_event(struct amdvi_unit *au, uint32_t head)
         dev_err_(au, true, "Event logged [ILLEGAL_DEV_TABLE_ENTRY device=%04x:%02x:%02x.%x "
                  "pasid=0x%05x address=0x%llx flags=0x%04x]", 0u, BDF(devid), pasid, addr, flags);
         dev_err_(au, false, "Control Reg : 0x%llx",
-                 (unsigned long long)rd(au, AMDVI_CONTROL, 8));
+                 (unsigned long long)amdvi_rd(au, AMDVI_CONTROL, 8));
         dump_dte(au, devid);
         break;
     case EVENT_TYPE_DEV_TAB_ERR:
@@ -185,14 +171,14 @@ static void print_event(struct amdvi_unit *au, uint32_t head)
  * after each (readl/writel of the 32-bit pointers). */
 static void poll_events(struct amdvi_unit *au)
 {
-    uint32_t head = (uint32_t)rd(au, AMDVI_EVT_HEAD, 4) % RING_BYTES;
-    uint32_t tail = (uint32_t)rd(au, AMDVI_EVT_TAIL, 4) % RING_BYTES;
+    uint32_t head = (uint32_t)amdvi_rd(au, AMDVI_EVT_HEAD, 4) % RING_BYTES;
+    uint32_t tail = (uint32_t)amdvi_rd(au, AMDVI_EVT_TAIL, 4) % RING_BYTES;
     unsigned n;
 
     for (n = 0; head != tail && n < RING_BYTES / 16; n++) {
         print_event(au, head & ~15u);
         head = (head + 16) % RING_BYTES;
-        wr(au, AMDVI_EVT_HEAD, 4, head);
+        amdvi_wr(au, AMDVI_EVT_HEAD, 4, head);
     }
 }
 
@@ -201,14 +187,14 @@ static void poll_events(struct amdvi_unit *au)
  * with the overflow cleared (amdvi.md §3.2). */
 static void restart_event_logging(struct amdvi_unit *au)
 {
-    if (rd(au, AMDVI_STATUS, 4) & STATUS_EVT_RUN)
+    if (amdvi_rd(au, AMDVI_STATUS, 4) & STATUS_EVT_RUN)
         return;
     au->u->plat->log(au->u, false, "AMD-Vi: IOMMU Event log restarting");
-    ctrl_set(au, CTRL_EVT_LOG_EN, false);
-    ctrl_set(au, CTRL_EVT_INT_EN, false);
-    wr(au, AMDVI_STATUS, 4, STATUS_EVT_OVERFLOW);
-    ctrl_set(au, CTRL_EVT_INT_EN, true);
-    ctrl_set(au, CTRL_EVT_LOG_EN, true);
+    amdvi_ctrl_set(au, CTRL_EVT_LOG_EN, false);
+    amdvi_ctrl_set(au, CTRL_EVT_INT_EN, false);
+    amdvi_wr(au, AMDVI_STATUS, 4, STATUS_EVT_OVERFLOW);
+    amdvi_ctrl_set(au, CTRL_EVT_INT_EN, true);
+    amdvi_ctrl_set(au, CTRL_EVT_LOG_EN, true);
 }
 
 /* amd_iommu_int_thread: one MSI for all logs; only the event log is enabled
@@ -224,15 +210,15 @@ void amdvi_irq(struct mfd_iommu_unit *u, unsigned vec)
     if (!au)
         return;
     pthread_mutex_lock(&au->evt_lock);
-    status = (uint32_t)rd(au, AMDVI_STATUS, 4);
+    status = (uint32_t)amdvi_rd(au, AMDVI_STATUS, 4);
     /* re-read after handling (erratum ERBT1312: the bit may be set again
      * while it is cleared); bounded, the model does not loop */
     for (n = 0; (status & mask) && n < 8; n++) {
-        wr(au, AMDVI_STATUS, 4, mask);          /* RW1C: enable the sources again */
+        amdvi_wr(au, AMDVI_STATUS, 4, mask);          /* RW1C: enable the sources again */
         poll_events(au);
         if (status & STATUS_EVT_OVERFLOW)
             restart_event_logging(au);
-        status = (uint32_t)rd(au, AMDVI_STATUS, 4);
+        status = (uint32_t)amdvi_rd(au, AMDVI_STATUS, 4);
     }
     pthread_mutex_unlock(&au->evt_lock);
 }
@@ -245,9 +231,9 @@ int amdvi_irq_setup(struct amdvi_unit *au)
 
     if (rc)
         return rc;
-    wr(au, AMDVI_MSI_ADDR_LO, 4, (uint32_t)msg.addr);
-    wr(au, AMDVI_MSI_ADDR_HI, 4, (uint32_t)(msg.addr >> 32));
-    wr(au, AMDVI_MSI_DATA, 4, msg.data);
-    wr(au, AMDVI_MSI_CAP_HDR, 4, rd(au, AMDVI_MSI_CAP_HDR, 4) | MSI_CAP_EN);
+    amdvi_wr(au, AMDVI_MSI_ADDR_LO, 4, (uint32_t)msg.addr);
+    amdvi_wr(au, AMDVI_MSI_ADDR_HI, 4, (uint32_t)(msg.addr >> 32));
+    amdvi_wr(au, AMDVI_MSI_DATA, 4, msg.data);
+    amdvi_wr(au, AMDVI_MSI_CAP_HDR, 4, amdvi_rd(au, AMDVI_MSI_CAP_HDR, 4) | MSI_CAP_EN);
     return 0;
 }

@@ -151,6 +151,25 @@ struct amdvi_domain {
     unsigned ndevs, devs_cap;
 };
 
+/* The driver's register access: 64/32-bit MMIO of its IOMMU (readq/writeq). */
+static inline uint64_t amdvi_rd(struct amdvi_unit *au, uint64_t off, unsigned w)
+{
+    return emu_mmio_read(au->u->hw, off, w);
+}
+
+static inline void amdvi_wr(struct amdvi_unit *au, uint64_t off, unsigned w, uint64_t v)
+{
+    emu_mmio_write(au->u->hw, off, w, v);
+}
+
+/* Linux iommu_feature_enable/disable: a 64-bit read-modify-write of Control. */
+static inline void amdvi_ctrl_set(struct amdvi_unit *au, uint64_t bits, bool on)
+{
+    uint64_t c = amdvi_rd(au, AMDVI_CONTROL, 8);
+
+    amdvi_wr(au, AMDVI_CONTROL, 8, on ? (c | bits) : (c & ~bits));
+}
+
 static inline struct amdvi_domain *to_amdvi(struct mfd_domain *d)
 {
     return (struct amdvi_domain *)d;
