@@ -388,8 +388,11 @@ static void page_free(void *p)
 {
     uintptr_t off = (uintptr_t)p - (uintptr_t)slots;
 
-    if (p)
-        slot_used[off / SLOT_STRIDE] = 0;
+    if (!p)
+        return;
+    if (off >= (uintptr_t)NSLOTS * SLOT_STRIDE)
+        abort();   /* a harness bug: not a slot buffer */
+    slot_used[off / SLOT_STRIDE] = 0;
 }
 
 static void die(const struct run *r, const char *what)

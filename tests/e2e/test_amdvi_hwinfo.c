@@ -1,6 +1,7 @@
 /* AMD-Vi IOMMU_GET_HW_INFO (iommu_hw_info_amd: raw EFR, EFR2), the
  * capability bits, PASID width and the reserved IOVA regions. */
 #include "tests/e2e/test_amdvi_util.h"
+#include "tests/common/platform_util.h"
 
 #define IOVA_ONE 0x40000000ull
 
@@ -155,25 +156,17 @@ Test(amdvi_e2e, alloc_flags)
  * IOMMUs, and the hw_info EFR is the AND of both (the global EFR). */
 Test(amdvi_e2e, two_iommus)
 {
-    struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
     struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
     struct iommu_hw_info info;
     struct iommu_hw_info_amd got;
     struct e2e e;
-    int i2, d2, dfd2;
+    int d2, dfd2;
     uint32_t hd = 0, hp = 0, pt;
     uint8_t *buf;
     uint64_t efr1, efr2;
 
     e2e_setup(&e, &amdvi_model);
-    i2 = mockfd_platform_add_iommu("amdvi:nodirty");
-    cr_assert_geq(i2, 0);
-    d2 = mockfd_platform_add_device(i2, 0x20);
-    cr_assert_geq(d2, 0);
-    dfd2 = mockfd_device_open(d2);
-    cr_assert_geq(dfd2, 0);
-    bind.iommufd = e.fd;
-    cr_assert_eq(e2e_ioctl(dfd2, VFIO_DEVICE_BIND_IOMMUFD, &bind), 0);
+    dfd2 = t_bind_on_new_iommu("amdvi:nodirty", 0x20, e.fd, &d2, NULL);
 
     efr1 = a_reg(&e, A_EFR, 8);
     efr2 = emu_mmio_read(mfd_platform_device(d2)->unit->hw, A_EFR, 8);

@@ -3,6 +3,7 @@
  * the compat IOAS enforces cache coherency, which each driver decides as
  * Linux does (mfd_domain.enforce_cache_coherency). */
 #include "e2e_util.h"
+#include "tests/common/platform_util.h"
 
 static int vfio_ioas_set(struct e2e *e, uint32_t id)
 {
@@ -52,19 +53,11 @@ E2E_TEST(vfio_cc_iommu)
 Test(e2e_cc, mixed_domains)
 {
     struct e2e e;
-    struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-    int iommu2, dev2, dfd2;
+    int dfd2;
     uint32_t pt;
 
     e2e_setup(&e, &e2e_vtd);
-    iommu2 = mockfd_platform_add_iommu("vtd:qemu");
-    cr_assert_geq(iommu2, 0);
-    dev2 = mockfd_platform_add_device(iommu2, 0x20);
-    cr_assert_geq(dev2, 0);
-    dfd2 = mockfd_device_open(dev2);
-    cr_assert_geq(dfd2, 0);
-    bind.iommufd = e.fd;
-    cr_assert_eq(e2e_ioctl(dfd2, VFIO_DEVICE_BIND_IOMMUFD, &bind), 0);
+    dfd2 = t_bind_on_new_iommu("vtd:qemu", 0x20, e.fd, NULL, NULL);
     cr_assert_eq(vfio_ioas_set(&e, e.ioas), 0);
     pt = e.ioas;
     cr_assert_eq(e2e_attach(&e, &pt), 0);

@@ -10,6 +10,7 @@
 
 #include "mockfd/mockfd_ext.h"
 #include "test_st_c_util.h"
+#include "tests/common/platform_util.h"
 
 TestSuite(ictx_dup);
 
@@ -59,9 +60,8 @@ static struct mfd_ctx *ctx_of(int fd)
 static void dup_then_create_all(bool reuse_number)
 {
     struct stc s;
-    struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-    int n = free_number(), d, orig, other = -1, afd, ffd, efd = -1, dfd, iommu, dev;
-    uint32_t fault_id, vd, veq;
+    int n = free_number(), d, orig, other = -1, afd, ffd, efd = -1, dfd;
+    uint32_t fault_id, vd, veq, devid;
     struct iommu_hwpt_pgfault pf;
     uint8_t buf[256];
     struct mfd_ctx *ctx;
@@ -88,15 +88,8 @@ static void dup_then_create_all(bool reuse_number)
     EXPECT_OK(stc_vdevice_alloc(d, s.viommu, s.idev, 0x42, &vd));
     EXPECT_OK(stc_veventq_alloc(d, s.viommu, IOMMU_VEVENTQ_TYPE_SELFTEST, 4, &veq, &efd));
 
-    iommu = mockfd_platform_add_iommu("vtd");
-    cr_assert_geq(iommu, 0);
-    dev = mockfd_platform_add_device(iommu, 0x10);
-    cr_assert_geq(dev, 0);
-    dfd = mockfd_device_open(dev);
-    cr_assert_geq(dfd, 0);
-    bind.iommufd = d;
-    EXPECT_OK(mockfd_ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
-    cr_assert_neq(bind.out_devid, 0);
+    dfd = t_bind_on_new_iommu("vtd", 0x10, d, NULL, &devid);
+    cr_assert_neq(devid, 0);
 
     /* the duplicate is the same context; the other iommufd is untouched */
     cr_assert_eq(ctx_of(d), ctx);

@@ -9,6 +9,7 @@
 #include <linux/vfio.h>
 
 #include "test_st_c_util.h"
+#include "tests/common/platform_util.h"
 
 static const size_t REC = sizeof(struct iommufd_vevent_header) +
                           sizeof(struct iommu_viommu_event_selftest);
@@ -43,9 +44,8 @@ static int check_iotlb(int fd, uint32_t hwpt, uint32_t id, uint32_t val)
 Test(st_viommu_nested, alloc_errnos)
 {
     struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
-    struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind), .flags = 0 };
-    uint32_t nested = 0, ioas2, paging = 0;
-    int iommu, dev, dfd;
+    uint32_t nested = 0, ioas2, paging = 0, devid;
+    int dfd;
     struct stc s;
 
     stc_setup(&s, true);
@@ -72,21 +72,14 @@ Test(st_viommu_nested, alloc_errnos)
     EXPECT_ERR(ENOENT, nested_alloc(s.fd, s.idev, s.viommu, IOMMU_HWPT_FAULT_ID_VALID, &nested));
 
     /* a device behind another IOMMU instance: EINVAL before the flag rule */
-    iommu = mockfd_platform_add_iommu("vtd");
-    cr_assert_geq(iommu, 0);
-    dev = mockfd_platform_add_device(iommu, 0x10);
-    cr_assert_geq(dev, 0);
-    dfd = mockfd_device_open(dev);
-    cr_assert_geq(dfd, 0);
-    bind.iommufd = s.fd;
-    EXPECT_OK(mockfd_ioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
-    EXPECT_ERR(EINVAL, nested_alloc(s.fd, bind.out_devid, s.viommu, 0, &nested));
-    EXPECT_ERR(EINVAL, nested_alloc(s.fd, bind.out_devid, s.viommu,
+    dfd = t_bind_on_new_iommu("vtd", 0x10, s.fd, NULL, &devid);
+    EXPECT_ERR(EINVAL, nested_alloc(s.fd, devid, s.viommu, 0, &nested));
+    EXPECT_ERR(EINVAL, nested_alloc(s.fd, devid, s.viommu,
                                     IOMMU_HWPT_ALLOC_NEST_PARENT, &nested));
     /* that device's own unit (VT-d) has no nesting parent support of the
      * mock kind: a paging HWPT works, a nested one through it does not */
     ioas2 = st_ioas(s.fd);
-    EXPECT_OK(st_hwpt_alloc(s.fd, bind.out_devid, ioas2, 0, 0, NULL, 0, &paging));
+    EXPECT_OK(st_hwpt_alloc(s.fd, devid, ioas2, 0, 0, NULL, 0, &paging));
     EXPECT_OK(stc_destroy(s.fd, paging));
 
     /* the good case */
